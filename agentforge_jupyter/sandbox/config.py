@@ -1,0 +1,80 @@
+"""Sandbox settings, as traitlets so they can live in ipython_config.py / jupyter config files."""
+
+from __future__ import annotations
+
+from traitlets import Bool, Enum, Float, Int, List, Unicode
+from traitlets.config import Configurable
+
+
+class SandboxConfig(Configurable):
+    """How the sandbox kernel is isolated and limited (`c.SandboxConfig.memory_mb = 4096`)."""
+
+    isolation = Enum(
+        ["auto", "full", "none"],
+        default_value="auto",
+        help="'full' requires bubblewrap and fails without it; 'none' runs a plain local kernel "
+        "with rlimits and a clean environment (reduced isolation); 'auto' uses full isolation "
+        "when bubblewrap works and otherwise falls back to reduced isolation with a warning.",
+    ).tag(config=True)
+    workspace = Unicode(
+        "",
+        help="Host directory the code sees read-write as its working directory. Empty: a new "
+        "private temporary directory per sandbox, removed at shutdown.",
+    ).tag(config=True)
+    datasets_dir = Unicode(
+        "",
+        help="Host directory of dataset files, mounted read-only as data/ in the workspace.",
+    ).tag(config=True)
+    memory_mb = Int(4096, help="Address-space limit of the kernel process, in MiB.").tag(
+        config=True
+    )
+    cpu_seconds = Int(
+        3600, help="CPU-time limit of one kernel's life, in seconds; exceeding it kills the kernel."
+    ).tag(config=True)
+    max_file_mb = Int(1024, help="Largest file the code may write, in MiB.").tag(config=True)
+    max_open_files = Int(256, help="Open file descriptor limit of the kernel.").tag(config=True)
+    max_processes = Int(
+        512,
+        help="Process and thread limit (RLIMIT_NPROC) for the sandbox user; stops fork bombs.",
+    ).tag(config=True)
+    tmp_mb = Int(256, help="Size of the sandbox's private /tmp (tmpfs), in MiB.").tag(config=True)
+    deny_exec = Bool(
+        True, help="Load a seccomp filter denying execve/execveat before the kernel starts."
+    ).tag(config=True)
+    sandbox_uid = Int(
+        65534, help="Unprivileged user id the kernel runs as when AgentForge runs as root."
+    ).tag(config=True)
+    default_timeout = Float(60.0, help="Wall-clock limit of one execution, in seconds.").tag(
+        config=True
+    )
+    interrupt_grace = Float(
+        3.0, help="Seconds to wait after an interrupt before the kernel is killed and restarted."
+    ).tag(config=True)
+    startup_timeout = Float(60.0, help="Seconds to wait for a kernel to start.").tag(config=True)
+    max_output_chars = Int(
+        100_000, help="stdout and stderr are each kept up to this many characters."
+    ).tag(config=True)
+    max_displays = Int(50, help="Rich outputs kept per execution.").tag(config=True)
+    max_png_bytes = Int(5_000_000, help="Largest PNG kept, in bytes.").tag(config=True)
+    max_transfer_mb = Int(
+        1024, help="Largest file or DataFrame moved across the boundary, in MiB."
+    ).tag(config=True)
+    extra_ro_paths = List(
+        Unicode(),
+        help="Further host paths mounted read-only at the same place (e.g. a shared font dir).",
+    ).tag(config=True)
+    pass_env = List(
+        Unicode(),
+        default_value=["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ"],
+        help="Host environment variables copied into the sandbox when set. Secrets never are: "
+        "names containing KEY, TOKEN, SECRET or PASSWORD are refused.",
+    ).tag(config=True)
+
+    def rlimits(self) -> dict[str, int]:
+        return {
+            "as": self.memory_mb * 2**20,
+            "cpu": self.cpu_seconds,
+            "nofile": self.max_open_files,
+            "fsize": self.max_file_mb * 2**20,
+            "nproc": self.max_processes,
+        }

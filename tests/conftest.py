@@ -1,0 +1,48 @@
+"""Shared fixtures: where ../shared is, and sandboxes that must be fully isolated in CI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def shared_dir() -> Path:
+    """`../shared` beside the repository, or AGENTFORGE_SHARED_DIR."""
+    override = os.environ.get("AGENTFORGE_SHARED_DIR")
+    return Path(override) if override else REPO.parent / "shared"
+
+
+def require(condition: bool, why: str) -> None:
+    """Skip on a developer machine, fail in CI: a silent skip there hides a broken install."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required component missing under CI=true: {why}")
+    pytest.skip(why)
+
+
+@pytest.fixture
+def shared() -> Path:
+    path = shared_dir()
+    require(path.is_dir(), f"shared directory not found at {path} (set AGENTFORGE_SHARED_DIR)")
+    return path
+
+
+@pytest.fixture
+def full_isolation() -> None:
+    from agentforge_jupyter.sandbox.isolation import detect_isolation
+
+    report = detect_isolation()
+    require(report.level == "full", f"full sandbox isolation unavailable: {report.reason}")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """No test touches the repository's own state/ by accident."""
+    if "AGENTFORGE_STATE_DIR" not in os.environ:
+        monkeypatch.setenv("AGENTFORGE_STATE_DIR", str(tmp_path_factory.mktemp("state")))

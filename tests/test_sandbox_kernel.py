@@ -229,5 +229,5 @@ def test_full_isolation_runs_unprivileged_without_network_or_host_files(
         "except OSError as e:\n    print('no network')\n"
         f"print(os.path.exists('/etc/passwd'), os.path.exists({str(host_file)!r}))"
     )
-    uid = sandbox.sandbox.config.sandbox_uid if os.geteuid() == 0 else os.geteuid()
+    uid = sandbox.sandbox.uid if os.geteuid() == 0 else os.geteuid()
     assert result.stdout.splitlines() == [f"{uid} /workspace", "no network", "False False"]

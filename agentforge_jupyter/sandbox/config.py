@@ -42,7 +42,10 @@ class SandboxConfig(Configurable):
         True, help="Load a seccomp filter denying execve/execveat before the kernel starts."
     ).tag(config=True)
     sandbox_uid = Int(
-        65534, help="Unprivileged user id the kernel runs as when AgentForge runs as root."
+        -1,
+        help="Unprivileged user id the kernel runs as when AgentForge runs as root. -1 picks "
+        "an unused id per sandbox from 200000-299999, so that one sandbox's processes never "
+        "count against another's process limit.",
     ).tag(config=True)
     default_timeout = Float(60.0, help="Wall-clock limit of one execution, in seconds.").tag(
         config=True

@@ -60,6 +60,7 @@ class KernelSandbox:
         self._kernel_pid: int | None = None
         self._lock = asyncio.Lock()
         self._replay: list[str] = []  # trusted set-up code re-run after a restart
+        self.uid = self.config.sandbox_uid if self.config.sandbox_uid >= 0 else _free_uid()
         self.restarts = 0
 
     # ----- life cycle -------------------------------------------------------------------
@@ -82,7 +83,7 @@ class KernelSandbox:
         if self.started:
             return
         self.isolation = self._choose_isolation()
-        uid = self.config.sandbox_uid if self.full_isolation and self.isolation.as_root else None
+        uid = self.uid if self.full_isolation and self.isolation.as_root else None
         if uid is not None and self.config.datasets_dir:
             _check_readable_by_others(Path(self.config.datasets_dir))
         self.dirs = SandboxDirs.create(self.config.workspace or None, uid)
@@ -125,7 +126,7 @@ class KernelSandbox:
         km.write_connection_file()
         dirs.connection_file.chmod(0o600)
         if self.full_isolation and self.isolation.as_root:
-            os.chown(dirs.connection_file, self.config.sandbox_uid, self.config.sandbox_uid)
+            os.chown(dirs.connection_file, self.uid, self.uid)
         log = open(dirs.log, "ab")  # noqa: SIM115 - the kernel keeps writing to it
         try:
             await km.start_kernel(
@@ -180,7 +181,7 @@ class KernelSandbox:
             bwrap=self.isolation.bubblewrap or "bwrap",
             setpriv=self.isolation.setpriv,
             as_root=self.isolation.as_root,
-            uid=self.config.sandbox_uid,
+            uid=self.uid,
             tmp_mb=self.config.tmp_mb,
             env=self._kernel_env(inside=True),
             ro_paths=tuple(python_paths() + [Path(p) for p in self.config.extra_ro_paths]),
@@ -250,13 +251,22 @@ class KernelSandbox:
         await self._start_kernel()
 
     async def _stop_kernel(self) -> None:
+        tree = self._tree()
         if self._kc is not None:
             self._kc.stop_channels()
             self._kc = None
         if self._km is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # a dead kernel may fail to shut down cleanly
                 await self._km.shutdown_kernel(now=True)
             self._km = None
+        await _wait_gone(tree)
+
+    def _tree(self) -> list[int]:
+        """The sandbox's whole process tree, to make sure all of it is gone after a stop."""
+        if self._km is None or getattr(self._km.provisioner, "process", None) is None:
+            return []
+        root = self._root_pid()
+        return [root, *(p.pid for p in processes.descendants(root))]
 
     async def shutdown(self) -> None:
         await self._stop_kernel()
@@ -289,7 +299,8 @@ class KernelSandbox:
         )
         outcome = await self._wait_idle(msg_id, collector, started + timeout)
         status, state_lost = await self._settle(outcome, msg_id, collector, timeout)
-        await self._kill_strays(collector)
+        if await self._kill_strays(collector):
+            state_lost = True
         error = collector.error
         if status == "error" and error is not None and _is_limit_error(error.name, error.value):
             status = "limit"
@@ -375,15 +386,26 @@ class KernelSandbox:
         process = getattr(self._km.provisioner, "process", None) if self._km else None
         return process.poll() if process is not None else None
 
-    async def _kill_strays(self, collector: OutputCollector) -> None:
+    async def _kill_strays(self, collector: OutputCollector) -> bool:
+        """Kill what the code left running; a tree that keeps growing (a fork bomb) is ended
+        by restarting the kernel, which takes its whole pid namespace down at once."""
         if self._km is None or self._kernel_pid is None:
-            return
+            return False
         stray = processes.strays(self._root_pid(), self._kernel_pid)
-        if stray and processes.kill_all(stray):
-            collector.notes.append(
-                f"{len(stray)} process(es) started by the code were still running and were "
-                "killed: nothing may outlive the execution that started it"
+        if not stray:
+            return False
+        processes.kill_all(stray)
+        await _wait_gone([p.pid for p in stray], timeout=1.0)
+        if processes.strays(self._root_pid(), self._kernel_pid):
+            await self._restart_after(
+                collector, f"the code kept starting processes ({len(stray)}+ killed)"
             )
+            return True
+        collector.notes.append(
+            f"{len(stray)} process(es) started by the code were still running and were "
+            "killed: nothing may outlive the execution that started it"
+        )
+        return False
 
     # ----- data across the boundary -----------------------------------------------------
     async def load_dataset(self, file_name: str, fmt: str, variable: str = "df") -> None:
@@ -481,6 +503,40 @@ def _frame_from_parquet(data: bytes, variable: str) -> pd.DataFrame:
     except (pa.ArrowException, OSError) as exc:
         raise TransferError(f"{variable!r} came back as an unreadable Parquet file: {exc}") from exc
     return table.to_pandas()
+
+
+def _free_uid() -> int:
+    """An unprivileged uid no running process uses (sandboxes share no process limit)."""
+    import random
+
+    used = set()
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            used.add(proc.stat().st_uid)
+    while True:
+        uid = random.randint(200_000, 299_999)
+        if uid not in used:
+            return uid
+
+
+async def _wait_gone(pids: list[int], timeout: float = 5.0) -> None:
+    """Wait for processes to disappear, then SIGKILL whatever remains."""
+    deadline = time.monotonic() + timeout
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+        alive = [pid for pid in alive if _running(pid)]
+    for pid in alive:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def _check_readable_by_others(directory: Path) -> None:

@@ -20,6 +20,12 @@ class Proc:
     pid: int
     ppid: int
     cmdline: str
+    state: str = "R"
+
+    @property
+    def zombie(self) -> bool:
+        """Exited, waiting to be reaped: it runs nothing and cannot be killed."""
+        return self.state in ("Z", "X")
 
 
 def _read_proc(pid_dir: Path) -> Proc | None:
@@ -30,7 +36,7 @@ def _read_proc(pid_dir: Path) -> Proc | None:
         return None
     # The command name in field 2 may contain spaces and parentheses: split after the last ")".
     fields = stat.rsplit(")", 1)[1].split()
-    return Proc(int(pid_dir.name), int(fields[1]), cmdline)
+    return Proc(int(pid_dir.name), int(fields[1]), cmdline, fields[0])
 
 
 def process_table() -> dict[int, Proc]:
@@ -71,7 +77,7 @@ def strays(root: int, kernel: int) -> list[Proc]:
     while pid in table and pid != root:
         pid = table[pid].ppid
         keep.add(pid)
-    return [p for p in descendants(root, table) if p.pid not in keep]
+    return [p for p in descendants(root, table) if p.pid not in keep and not p.zombie]
 
 
 def kill_all(procs: list[Proc]) -> int:

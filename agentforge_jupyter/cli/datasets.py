@@ -1,0 +1,83 @@
+"""`agentforge datasets add|list|preview|profile|remove`."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..datasets import profile_text
+from ._io import print_json, registry, text_table
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("datasets", help="add, list, preview, profile and remove datasets")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = sub.add_parser("add", help="copy a CSV/TSV/JSON/JSONL/Parquet/Excel file into the state")
+    add.add_argument("path")
+    add.add_argument("--name", help="dataset name (default: from the file name)")
+    add.set_defaults(func=add_dataset)
+
+    listing = sub.add_parser("list", help="list registered datasets")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=list_datasets)
+
+    preview = sub.add_parser("preview", help="show the first rows")
+    preview.add_argument("name")
+    preview.add_argument("-n", type=int, default=10, help="rows to show (default 10)")
+    preview.add_argument("--json", action="store_true")
+    preview.set_defaults(func=preview_dataset)
+
+    profile = sub.add_parser("profile", help="compact per-column profile (what a brain sees)")
+    profile.add_argument("name")
+    profile.add_argument("--json", action="store_true")
+    profile.set_defaults(func=profile_dataset)
+
+    remove = sub.add_parser("remove", help="remove a dataset and its stored copy")
+    remove.add_argument("name")
+    remove.set_defaults(func=remove_dataset)
+
+
+def add_dataset(args: argparse.Namespace) -> int:
+    info = registry().add(args.path, name=args.name)
+    print(
+        f"added {info.name}: {info.rows} rows x {len(info.columns)} columns ({info.format}, "
+        f"{info.size} bytes, sha256 {info.sha256[:12]})"
+    )
+    return 0
+
+
+def list_datasets(args: argparse.Namespace) -> int:
+    infos = registry().list()
+    if args.json:
+        print_json([info.to_dict() for info in infos])
+        return 0
+    if not infos:
+        print("no datasets; add one with `agentforge datasets add PATH`")
+        return 0
+    rows = [[i.name, i.format, i.rows, len(i.columns), i.size, i.added] for i in infos]
+    print(text_table(["name", "format", "rows", "columns", "bytes", "added"], rows))
+    return 0
+
+
+def preview_dataset(args: argparse.Namespace) -> int:
+    frame = registry().preview(args.name, n=args.n)
+    if args.json:
+        print_json(frame.to_dict(orient="records"))
+    else:
+        print(frame.to_string())
+    return 0
+
+
+def profile_dataset(args: argparse.Namespace) -> int:
+    profile = registry().profile(args.name)
+    if args.json:
+        print_json(profile)
+    else:
+        print(profile_text(profile))
+    return 0
+
+
+def remove_dataset(args: argparse.Namespace) -> int:
+    info = registry().remove(args.name)
+    print(f"removed {info.name}")
+    return 0

@@ -25,6 +25,11 @@ class SandboxConfig(Configurable):
         "",
         help="Host directory of dataset files, mounted read-only as data/ in the workspace.",
     ).tag(config=True)
+    tools_dir = Unicode(
+        "",
+        help="Host directory holding the generated `agentforge_tools` package of verified tools; "
+        "mounted read-only and put on the kernel's sys.path.",
+    ).tag(config=True)
     memory_mb = Int(4096, help="Address-space limit of the kernel process, in MiB.").tag(
         config=True
     )

@@ -31,6 +31,7 @@ from .result import ExecutionResult, Status
 from .workspace import SandboxDirs, TransferError, read_outbox_file
 
 WORKSPACE_INSIDE = "/workspace"
+TOOLS_INSIDE = "/opt/agentforge/tools"
 _SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 _LIMIT_SIGNALS = {signal.SIGXCPU: "CPU-time limit", signal.SIGXFSZ: "file-size limit"}
 _LIMIT_ERRORS = {"MemoryError"}
@@ -84,8 +85,9 @@ class KernelSandbox:
             return
         self.isolation = self._choose_isolation()
         uid = self.uid if self.full_isolation and self.isolation.as_root else None
-        if uid is not None and self.config.datasets_dir:
-            _check_readable_by_others(Path(self.config.datasets_dir))
+        for shared in (self.config.datasets_dir, self.config.tools_dir):
+            if uid is not None and shared:
+                _check_readable_by_others(Path(shared))
         self.dirs = SandboxDirs.create(self.config.workspace or None, uid)
         await self._start_kernel()
 
@@ -177,6 +179,8 @@ class KernelSandbox:
         ]
         if self.config.datasets_dir:
             ro_binds.append((Path(self.config.datasets_dir), f"{WORKSPACE_INSIDE}/data"))
+        if self.config.tools_dir:
+            ro_binds.append((Path(self.config.tools_dir), TOOLS_INSIDE))
         return BwrapCommand(
             bwrap=self.isolation.bubblewrap or "bwrap",
             setpriv=self.isolation.setpriv,
@@ -211,6 +215,8 @@ class KernelSandbox:
             "PYTHONNOUSERSITE": "1",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
+        if self.config.tools_dir:
+            env["PYTHONPATH"] = TOOLS_INSIDE if inside else str(Path(self.config.tools_dir))
         for name in self.config.pass_env:
             if name in os.environ and not any(m in name.upper() for m in _SECRET_MARKERS):
                 env[name] = os.environ[name]

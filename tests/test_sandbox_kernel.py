@@ -135,6 +135,13 @@ def test_dataframe_round_trip_through_parquet(sandbox: SyncSandbox) -> None:
     assert back["when"].tolist() == frame["when"].tolist()
 
 
+def test_mixed_type_columns_cross_as_text(sandbox: SyncSandbox) -> None:
+    frame = pd.DataFrame({"units": [3, "twelve", None], 7: [1.0, 2.0, 3.0]})
+    sandbox.put_dataframe(frame, "mixed")
+    result = sandbox.execute("print(mixed['units'].tolist(), list(mixed.columns))")
+    assert result.stdout == "['3', 'twelve', nan] ['units', '7']\n"
+
+
 def test_get_dataframe_refuses_other_objects(sandbox: SyncSandbox) -> None:
     sandbox.execute("not_a_frame = {'a': 1}")
     with pytest.raises(TransferError, match="not a DataFrame"):

@@ -424,7 +424,7 @@ class KernelSandbox:
         """Send a DataFrame from the host into the kernel as Parquet."""
         _check_identifier(variable)
         path = self._inbox_path(".parquet")
-        frame.to_parquet(path)
+        parquet_ready(frame).to_parquet(path)
         self._check_size(path.stat().st_size, variable)
         await self._setup_step(
             f"import pandas as _af_pd\n{variable} = _af_pd.read_parquet({str(path)!r})\n"
@@ -498,6 +498,21 @@ class KernelSandbox:
         if self.dirs is None or not self.dirs.log.exists():
             return "(no log)"
         return "\n".join(self.dirs.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy Parquet can store: string column names, and object columns that mix types
+    (a stray "twelve" among integers) as text, with missing values kept missing."""
+    import pyarrow as pa
+
+    out = frame.copy()
+    out.columns = [str(c) for c in out.columns]
+    for column in out.columns[out.dtypes == object]:
+        try:
+            pa.array(out[column], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            out[column] = out[column].map(lambda v: v if pd.isna(v) else str(v))
+    return out
 
 
 def _frame_from_parquet(data: bytes, variable: str) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from .._version import __version__
 from ..errors import AgentForgeError
-from . import datasets, doctor, execute, lint, state
+from . import brains, datasets, doctor, execute, lint, state
 
 # Each module adds its sub-commands and sets `func` (args -> exit code) on its parsers.
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -17,6 +17,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     execute.register,
     doctor.register,
     state.register,
+    brains.register,
 ]
 
 

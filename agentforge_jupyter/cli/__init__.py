@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from .._version import __version__
 from ..errors import AgentForgeError
-from . import brains, datasets, doctor, execute, lint, state
+from . import brains, datasets, doctor, execute, lint, state, tools
 
 # Each module adds its sub-commands and sets `func` (args -> exit code) on its parsers.
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -18,6 +18,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     doctor.register,
     state.register,
     brains.register,
+    tools.register,
 ]
 
 

@@ -1,0 +1,65 @@
+"""Plain-text renderings for the CLI and magics (the widget has its own view)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .model import Tool
+from .retrieval import ToolHit
+
+__all__ = ["describe_tool", "hits_table", "tools_table"]
+
+
+def _provenance(tool: Tool) -> str:
+    p = tool.provenance
+    if p.get("source") == "run":
+        return f"run {p.get('run_id')} ({p.get('brain')})"
+    return "user"
+
+
+def tools_table(tools: Sequence[Tool]) -> str:
+    """One line per tool: name, version, status, provenance, summary."""
+    if not tools:
+        return "No tools registered. Add one with `agentforge tools add PATH`."
+    width = max(len(t.name) for t in tools)
+    lines = [f"{'NAME':<{width}}  VER  STATUS      FROM        SUMMARY"]
+    for t in tools:
+        summary = t.summary if len(t.summary) <= 70 else t.summary[:67] + "..."
+        lines.append(
+            f"{t.name:<{width}}  {t.version:>3}  {t.status:<10}  {_provenance(t)[:10]:<10}  "
+            f"{summary}"
+        )
+    return "\n".join(lines)
+
+
+def hits_table(hits: Sequence[ToolHit]) -> str:
+    if not hits:
+        return "No matching tools."
+    width = max(len(h.ref) for h in hits)
+    lines = [f"{'TOOL':<{width}}  SCORE  FIT    SIGNATURE"]
+    for h in hits:
+        lines.append(f"{h.ref:<{width}}  {h.score:5.2f}  {h.column_fit:+.2f}  {h.signature}")
+    return "\n".join(lines)
+
+
+def describe_tool(tool: Tool, versions: Sequence[Tool] = ()) -> str:
+    """Everything a reviewer needs: signature, status, provenance, versions, docstring, source."""
+    v = tool.verification
+    checked = (
+        f"{v.get('examples_run', 0)} example(s) passed in a {v.get('isolation') or '?'} "
+        f"sandbox on {v.get('checked', '?')}"
+        if v.get("passed")
+        else f"last check failed: {v.get('stage', '?')}"
+    )
+    lines = [
+        f"{tool.ref}  [{tool.status}]",
+        f"signature:  {tool.signature}",
+        f"tags:       {', '.join(tool.tags) or '-'}",
+        f"provenance: {_provenance(tool)}",
+        f"created:    {tool.created}",
+        f"verified:   {checked}",
+    ]
+    if versions:
+        lines.append("versions:   " + ", ".join(f"@{t.version} {t.status}" for t in versions))
+    lines += ["", tool.source.rstrip()]
+    return "\n".join(lines)

@@ -1,0 +1,208 @@
+"""Retrieval: BM25 + column fit over the registry, the prompt section, the index cache."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from agentforge_jupyter.starter_tools import starter_sources
+from agentforge_jupyter.state import StateDir
+from agentforge_jupyter.tools import (
+    ToolRegistry,
+    VerificationReport,
+    parse_tool,
+    prompt_section,
+    retrieve,
+)
+from agentforge_jupyter.tools.retrieval import tokenize
+
+PROFILE_NO_DATES = {
+    "columns": [
+        {"name": "region", "kind": "categorical"},
+        {"name": "revenue", "kind": "numeric"},
+    ]
+}
+PROFILE_WITH_DATES = {
+    "columns": [{"name": "order_date", "kind": "datetime"}, *PROFILE_NO_DATES["columns"]]
+}
+
+
+def store_all(registry: ToolRegistry, sources: list[str]) -> None:
+    for source in sources:
+        registry.store_verified(parse_tool(source), VerificationReport(True, "passed"))
+
+
+@pytest.fixture
+def starters(tmp_path: Path) -> ToolRegistry:
+    registry = ToolRegistry(StateDir(tmp_path / "state"))
+    store_all(registry, list(starter_sources().values()))
+    return registry
+
+
+def test_tokenize_splits_names_and_stems() -> None:
+    assert tokenize("period_growth of monthlyRevenue values") == [
+        "period",
+        "growth",
+        "month",
+        "revenue",
+        "value",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("goal", "expected"),
+    [
+        ("which columns have missing values?", "missing_summary"),
+        ("clean up the nulls before modelling", "missing_summary"),
+        ("month over month revenue growth", "period_growth"),
+        ("which region drove Q3 revenue growth", "period_growth"),
+        ("find anomalies in order amounts", "iqr_outliers"),
+        ("extreme values in price", "iqr_outliers"),
+        ("top 5 products by sales", "top_n"),
+        ("rank customers by spend", "top_n"),
+        ("what percentage of revenue does each region contribute", "share_of_total"),
+        ("weekly sales totals", "resample_sum"),
+        ("which variables are correlated with each other", "top_correlations"),
+    ],
+)
+def test_realistic_queries_find_the_right_tool(
+    starters: ToolRegistry, goal: str, expected: str
+) -> None:
+    hits = starters.retrieve(goal, k=3)
+    assert hits and hits[0].name == expected, [h.name for h in hits]
+
+
+def test_column_fit_prefers_tools_the_dataset_can_feed(starters: ToolRegistry) -> None:
+    goal = "total revenue over time"
+    with_dates = [h.name for h in starters.retrieve(goal, PROFILE_WITH_DATES, k=5)]
+    without = starters.retrieve(goal, PROFILE_NO_DATES, k=5)
+    # Tools that need a date column drop when the dataset has none.
+    assert with_dates.index("period_growth") < [h.name for h in without].index("period_growth")
+    fits = {h.name: h.column_fit for h in without}
+    assert fits["period_growth"] <= 0 < fits["top_n"]
+    assert all(h.column_fit > 0 for h in starters.retrieve(goal, PROFILE_WITH_DATES, k=5))
+
+
+def test_hits_carry_what_the_prompt_needs(starters: ToolRegistry) -> None:
+    [hit] = starters.retrieve("percentage contribution", k=1)
+    assert hit.ref == "share_of_total@1"
+    assert hit.signature.startswith("share_of_total(df: pd.DataFrame, group: str")
+    assert "percentage" in hit.matched
+    assert hit.to_dict()["ref"] == "share_of_total@1"
+    assert starters.retrieve("zebra quantum", k=3) == []
+
+
+def test_deprecated_tools_are_not_retrieved(starters: ToolRegistry) -> None:
+    assert starters.retrieve("missing values", k=1)[0].name == "missing_summary"
+    starters.deprecate("missing_summary")
+    assert "missing_summary" not in [h.name for h in starters.retrieve("missing values", k=5)]
+
+
+def test_index_follows_registry_changes(tmp_path: Path) -> None:
+    registry = ToolRegistry(StateDir(tmp_path / "state"))
+    assert retrieve("histogram bins", registry=registry) == []
+    store_all(registry, [_tool("histogram_bins", "Count values in equal-width histogram bins.")])
+    assert [h.name for h in retrieve("histogram bins", registry=registry)] == ["histogram_bins"]
+
+
+def test_prompt_section_has_only_signatures_and_docstrings(starters: ToolRegistry) -> None:
+    hits = starters.retrieve("top products by revenue", k=2)
+    section = prompt_section(hits)
+    assert "from agentforge_tools import top_n" in section
+    assert "def top_n(df: pd.DataFrame, group: str, measure: str" in section
+    assert "groupby" not in section  # no function bodies
+    assert prompt_section([]) == ""
+
+
+def _tool(name: str, doc: str) -> str:
+    return (
+        f"def {name}(values, column: str, n: int = 3):\n"
+        f'    """{doc}\n\n    >>> {name}([1], "a")\n    1\n    """\n'
+        "    return len(values)\n"
+    )
+
+
+_WORDS = [
+    "mean",
+    "median",
+    "rolling",
+    "window",
+    "cohort",
+    "retention",
+    "funnel",
+    "churn",
+    "forecast",
+    "seasonal",
+    "revenue",
+    "customer",
+    "order",
+    "product",
+    "region",
+    "margin",
+    "discount",
+    "inventory",
+    "latency",
+    "session",
+    "conversion",
+    "basket",
+    "quantile",
+    "histogram",
+    "pivot",
+    "lag",
+    "lead",
+    "rank",
+    "spread",
+    "variance",
+    "skew",
+    "kurtosis",
+    "ratio",
+]
+
+
+def _synthetic(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    sources = []
+    for i in range(count):
+        words = rng.sample(_WORDS, 3)
+        doc = "Compute the " + " ".join(rng.sample(_WORDS, 12)) + ". " + "Details. " * 40
+        sources.append(_tool(f"{'_'.join(words)}_{i}", doc))
+    return sources
+
+
+def test_prompt_size_does_not_grow_with_the_registry(tmp_path: Path) -> None:
+    sizes = []
+    for count in (10, 400):
+        registry = ToolRegistry(StateDir(tmp_path / f"state{count}"))
+        store_all(registry, _synthetic(count, seed=count))
+        section = prompt_section(registry.retrieve("rolling mean revenue by region", k=5))
+        sizes.append(len(section))
+    # Bounded by k and the per-tool caps, whatever the number of tools.
+    assert all(0 < size <= 5 * (600 + 300 + 60) + 200 for size in sizes)
+    assert abs(sizes[0] - sizes[1]) < 0.25 * max(sizes)
+
+
+def test_column_fit_scores() -> None:
+    from agentforge_jupyter.tools.retrieval import column_fit
+
+    words = frozenset({"revenue"})
+    assert column_fit(("datetime", "numeric"), words, None) == 0.0
+    assert column_fit(("datetime", "numeric"), frozenset(), PROFILE_WITH_DATES) == 1.0
+    assert column_fit(("datetime", "numeric"), frozenset(), PROFILE_NO_DATES) == 0.0
+    assert column_fit(("datetime",), frozenset(), PROFILE_NO_DATES) == -1.0
+    assert column_fit((), words, PROFILE_NO_DATES) == 0.25
+
+
+def test_benchmark_recall_on_generated_queries(tmp_path: Path) -> None:
+    """The benchmark's query-to-tool pairs at 1,000 tools (quality only, no timing)."""
+    import importlib.util
+
+    from .conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("bench_tools", REPO / "benchmarks" / "tools.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    row = bench.bench_size(1_000, 200, tmp_path)
+    assert row["recall_at_5"] >= 0.9
+    assert row["prompt_chars_max"] <= 5 * (600 + 300 + 60) + 200

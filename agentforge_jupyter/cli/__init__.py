@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from .._version import __version__
 from ..errors import AgentForgeError
-from . import brains, datasets, doctor, execute, lint, state, tools
+from . import analyze, brains, datasets, doctor, execute, lint, state, tools
 
 # Each module adds its sub-commands and sets `func` (args -> exit code) on its parsers.
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -19,6 +19,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     state.register,
     brains.register,
     tools.register,
+    analyze.register,
 ]
 
 

@@ -507,7 +507,7 @@ def parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
     out = frame.copy()
     out.columns = [str(c) for c in out.columns]
-    for column in out.columns[out.dtypes == object]:
+    for column in [c for c in out.columns if out[c].dtype == "object"]:
         try:
             pa.array(out[column], from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):

@@ -26,7 +26,6 @@ _EXPORTS = {
     "SyncSandbox": "sandbox",
     "SandboxConfig": "sandbox",
     "export_notebook": "export",
-    "lint": "lint",
 }
 
 __all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", *_EXPORTS]

@@ -1,0 +1,201 @@
+"""Sandbox benchmark: every figure a ratio (or a time) measured against a baseline in this run.
+
+    python benchmarks/sandbox.py [--quick]
+
+Prints a table and writes benchmarks/results/sandbox.json. Rows:
+* cold start, isolated / plain: KernelSandbox.start() with bubblewrap against the same class
+  with isolation="none" (both include the same kernel set-up code), medians, interleaved;
+* execute overhead: `1+1` through KernelSandbox.execute against a bare jupyter_client round trip
+  (execute + wait for idle) on a plain `python3` kernel;
+* first execution from the warm pool: acquire() + execute("1+1") once the pool is warm;
+* lint of a 200-line analysis cell, and its ratio to ast.parse of the same cell;
+* profile of a 1 GB CSV against a 1 MB one (benchmarks/profile_data.py; skipped by --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import timeit
+from pathlib import Path
+from typing import Any
+
+from jupyter_client import AsyncKernelManager
+
+from agentforge_jupyter.lint import lint
+from agentforge_jupyter.sandbox import KernelSandbox, SandboxPool
+from agentforge_jupyter.sandbox.isolation import detect_isolation
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks.profile_data import bench_profile  # noqa: E402
+from tests.lint_samples import REALISTIC_CELL  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "sandbox.json"
+
+
+async def cold_start(isolation: str) -> float:
+    sandbox = KernelSandbox(isolation=isolation)
+    started = time.perf_counter()
+    await sandbox.start()
+    elapsed = time.perf_counter() - started
+    await sandbox.shutdown()
+    return elapsed
+
+
+async def bench_cold_start(repeats: int) -> dict[str, Any]:
+    isolated, plain = [], []
+    for _ in range(repeats):
+        isolated.append(await cold_start("full"))
+        plain.append(await cold_start("none"))
+    iso, base = statistics.median(isolated), statistics.median(plain)
+    return {
+        "metric": "cold start, isolated / plain kernel",
+        "measured_s": iso,
+        "baseline_s": base,
+        "ratio": iso / base,
+        "target": "<= 1.15",
+        "ok": iso / base <= 1.15,
+    }
+
+
+async def raw_round_trips(iterations: int) -> list[float]:
+    km = AsyncKernelManager(kernel_name="python3")
+    await km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    await kc.wait_for_ready(timeout=60)
+    times = []
+    try:
+        for _ in range(iterations):
+            started = time.perf_counter()
+            msg_id = kc.execute("1+1")
+            while True:
+                msg = await kc.get_iopub_msg(timeout=10)
+                if (
+                    msg["parent_header"].get("msg_id") == msg_id
+                    and msg["msg_type"] == "status"
+                    and msg["content"]["execution_state"] == "idle"
+                ):
+                    break
+            await kc.get_shell_msg(timeout=10)
+            times.append(time.perf_counter() - started)
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+    return times
+
+
+async def sandbox_round_trips(iterations: int) -> list[float]:
+    times = []
+    async with KernelSandbox(isolation="full") as sandbox:
+        for _ in range(iterations):
+            started = time.perf_counter()
+            result = await sandbox.execute("1+1")
+            times.append(time.perf_counter() - started)
+            assert result.ok
+    return times
+
+
+async def bench_execute(iterations: int) -> dict[str, Any]:
+    raw = statistics.median(await raw_round_trips(iterations))
+    ours = statistics.median(await sandbox_round_trips(iterations))
+    return {
+        "metric": "execute 1+1, sandbox / raw jupyter_client",
+        "measured_s": ours,
+        "baseline_s": raw,
+        "ratio": ours / raw,
+        "target": "<= 1.5",
+        "ok": ours / raw <= 1.5,
+    }
+
+
+async def bench_pool(repeats: int) -> dict[str, Any]:
+    times = []
+    for _ in range(repeats):
+        async with SandboxPool(size=1, isolation="full") as pool:
+            await pool._boots[0]  # wait until warm, as a pool that has been up a while is
+            started = time.perf_counter()
+            sandbox = await pool.acquire()
+            result = await sandbox.execute("1+1")
+            times.append(time.perf_counter() - started)
+            assert result.ok
+            await sandbox.shutdown()
+    first = statistics.median(times)
+    return {
+        "metric": "first execution from the warm pool",
+        "measured_s": first,
+        "baseline_s": None,
+        "ratio": None,
+        "target": "<= 0.050 s",
+        "ok": first <= 0.050,
+    }
+
+
+def bench_lint(number: int) -> dict[str, Any]:
+    assert len(REALISTIC_CELL.splitlines()) >= 200
+    ours = min(timeit.repeat(lambda: lint(REALISTIC_CELL), number=number, repeat=7)) / number
+    parse = min(timeit.repeat(lambda: ast.parse(REALISTIC_CELL), number=number, repeat=7)) / number
+    return {
+        "metric": "lint a 200-line cell (baseline: ast.parse)",
+        "measured_s": ours,
+        "baseline_s": parse,
+        "ratio": ours / parse,
+        "target": "<= 0.002 s",
+        "ok": ours <= 0.002,
+    }
+
+
+def bench_profile_row() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = bench_profile(tmp)
+    return {
+        "metric": "profile 1 GB / 1 MB CSV",
+        "measured_s": figures["profile_large_s"],
+        "baseline_s": figures["profile_small_s"],
+        "ratio": figures["ratio"],
+        "target": "<= 3",
+        "ok": figures["ratio"] <= 3,
+    }
+
+
+def fmt(value: float | None, unit: str = "s") -> str:
+    if value is None:
+        return "-"
+    return f"{value * 1000:.2f} ms" if unit == "s" else f"{value:.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions; no 1 GB file")
+    args = parser.parse_args()
+    if detect_isolation().level != "full":
+        sys.exit("benchmarks/sandbox.py needs full isolation (bubblewrap): see agentforge doctor")
+    repeats, iterations = (3, 50) if args.quick else (7, 300)
+    rows = [
+        asyncio.run(bench_cold_start(repeats)),
+        asyncio.run(bench_execute(iterations)),
+        asyncio.run(bench_pool(repeats)),
+        bench_lint(100 if args.quick else 500),
+    ]
+    if not args.quick:
+        rows.append(bench_profile_row())
+    print(f"{'metric':48} {'measured':>11} {'baseline':>11} {'ratio':>7}  target       ok")
+    for row in rows:
+        print(
+            f"{row['metric']:48} {fmt(row['measured_s']):>11} {fmt(row['baseline_s']):>11} "
+            f"{fmt(row['ratio'], 'x'):>7}  {row['target']:12} {'yes' if row['ok'] else 'NO'}"
+        )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"quick": args.quick, "rows": rows}, indent=2) + "\n")
+    print(f"written {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Isolation detection, the bubblewrap command, the exec filter, reduced mode and the pool."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentforge_jupyter.errors import IsolationUnavailableError
+from agentforge_jupyter.sandbox import KernelSandbox, SandboxPool
+from agentforge_jupyter.sandbox import isolation as iso
+from agentforge_jupyter.sandbox.isolation import BwrapCommand, ReducedIsolationWarning
+from agentforge_jupyter.sandbox.seccomp import SeccompUnavailable, build_program
+
+
+@pytest.fixture
+def no_bubblewrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    iso.detect_isolation.cache_clear()
+    yield
+    iso.detect_isolation.cache_clear()
+
+
+def test_bwrap_command_isolates_and_never_binds_the_root() -> None:
+    command = BwrapCommand(
+        bwrap="/usr/bin/bwrap",
+        setpriv="/usr/bin/setpriv",
+        as_root=True,
+        uid=212345,
+        env={"HOME": "/tmp"},
+        ro_paths=(Path("/opt/py"),),
+        rw_binds=((Path("/host/ws"), "/workspace"),),
+        chdir="/workspace",
+    )
+    argv = command.argv(["python", "-c", "pass"])
+    for flag in (
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--die-with-parent",
+        "--clearenv",
+        "--new-session",
+    ):
+        assert flag in argv
+    pairs = list(zip(argv, argv[1:], argv[2:], strict=False))
+    assert ("--ro-bind", "/", "/") not in pairs
+    assert ("--bind", "/host/ws", "/workspace") in pairs
+    tail = argv[argv.index("--") + 1 :]
+    assert tail[0] == "/usr/bin/setpriv" and "--reuid=212345" in tail
+    assert "--bounding-set=-all" in tail and tail[-3:] == ["python", "-c", "pass"]
+
+
+def test_without_root_a_user_namespace_drops_capabilities() -> None:
+    argv = BwrapCommand(bwrap="bwrap", setpriv=None, as_root=False, uid=1000).argv(["true"])
+    assert "--unshare-user" in argv and "--cap-drop" in argv
+    assert "setpriv" not in " ".join(argv)
+
+
+def test_seccomp_program_shape() -> None:
+    program = build_program("x86_64")
+    assert len(program) == 9 * 8
+    with pytest.raises(SeccompUnavailable):
+        build_program("sparc")
+
+
+def test_seccomp_filter_blocks_exec_in_a_child_process() -> None:
+    code = (
+        "from agentforge_jupyter.sandbox.seccomp import deny_exec\n"
+        "import os, subprocess\n"
+        "deny_exec()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    try:\n        os.execv('/bin/true', ['true'])\n"
+        "    except PermissionError:\n        os._exit(7)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "print(os.WEXITSTATUS(status))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "7", out.stderr
+
+
+def test_missing_bubblewrap_is_reported_with_what_to_install(no_bubblewrap) -> None:
+    report = iso.detect_isolation()
+    assert report.level == "reduced"
+    assert "apt-get install bubblewrap" in report.reason
+
+
+def test_full_isolation_required_but_unavailable_refuses(no_bubblewrap) -> None:
+    sandbox = KernelSandbox(isolation="full")
+    with pytest.raises(IsolationUnavailableError, match="bubblewrap"):
+        asyncio.run(sandbox.start())
+
+
+def test_reduced_isolation_warns_and_still_runs_without_secrets(no_bubblewrap, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-reduced-123")
+
+    async def scenario() -> tuple[str, str]:
+        async with KernelSandbox() as sandbox:
+            result = await sandbox.execute("import os\nprint(sorted(os.environ))")
+            return sandbox.isolation.level, result.stdout
+
+    with pytest.warns(ReducedIsolationWarning, match="REDUCED"):
+        level, stdout = asyncio.run(scenario())
+    assert level == "reduced"
+    assert "OPENAI_API_KEY" not in stdout and "PATH" in stdout
+
+
+@pytest.mark.usefixtures("full_isolation")
+def test_warm_pool_hands_out_started_sandboxes_and_refills() -> None:
+    async def scenario() -> list[str]:
+        async with SandboxPool(size=1, isolation="full") as pool:
+            first = await pool.acquire()
+            assert first.started
+            assert len(pool._boots) == 1  # the replacement is already booting
+            second = await pool.acquire()
+            outputs = []
+            for sandbox in (first, second):
+                result = await sandbox.execute("import pandas\nprint(pandas.__name__)")
+                outputs.append(result.stdout.strip())
+                await sandbox.shutdown()
+            assert first.dirs is None  # shut down: private directory removed
+            return outputs
+
+    assert asyncio.run(scenario()) == ["pandas", "pandas"]

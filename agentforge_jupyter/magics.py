@@ -117,7 +117,10 @@ _DATASET_ACTIONS = {
 
 
 def register_magics(ipython: Any) -> None:
+    from .agent_magics import AgentMagics
+
     ipython.register_magics(AgentForgeMagics(shell=ipython))
+    ipython.register_magics(AgentMagics(shell=ipython))
 
 
 def unregister_magics(ipython: Any) -> None:

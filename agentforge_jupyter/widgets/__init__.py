@@ -1,0 +1,1 @@
+"""Notebook displays of runs and registries, built on the event stream."""

@@ -1,0 +1,247 @@
+"""The live display of a run in a notebook, updated in place from the run's events.
+
+Everything shown is built here from escaped text: model output, sandbox output and dataset
+values are never inserted as markup. Charts are shown only from base64 that decodes to a real
+PNG; tables only from validated table JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..events import Event
+from ..render import esc, table_display_html
+from ..sandbox.outputs import checked_png
+from ..sandbox.result import PNG, TABLE, TEXT
+
+MAX_PNG_BYTES = 5_000_000
+_IMMEDIATE = {"plan", "step_start", "execution", "insight", "run_end", "error", "repair"}
+
+
+@dataclass
+class AttemptView:
+    number: int
+    code: str = ""
+    lint: list[dict[str, Any]] = field(default_factory=list)
+    lint_ok: bool | None = None
+    outputs: list[tuple[str, Any]] = field(default_factory=list)  # (mime or stream name, data)
+    status: str = ""
+    notes: list[str] = field(default_factory=list)
+    repair_reason: str = ""
+
+
+@dataclass
+class StepView:
+    step_id: str
+    title: str
+    index: int
+    total: int
+    attempts: list[AttemptView] = field(default_factory=list)
+    status: str = "running"
+
+    def attempt(self, number: int) -> AttemptView:
+        """The view of attempt `number` (as numbered by the events), created on first use."""
+        for attempt in self.attempts:
+            if attempt.number == number:
+                return attempt
+        self.attempts.append(AttemptView(number))
+        return self.attempts[-1]
+
+
+class RunView:
+    """Collects events and renders them as HTML; `update` pushes to a display handle."""
+
+    def __init__(self, quiet: bool = False, min_interval: float = 0.1) -> None:
+        self.quiet = quiet
+        self.min_interval = min_interval
+        self.goal = ""
+        self.header: dict[str, Any] = {}
+        self.plan_text = ""
+        self.plan: list[dict[str, Any]] = []
+        self.steps: dict[str, StepView] = {}
+        self.insights: list[str] = []
+        self.messages: list[str] = []
+        self.status = "running"
+        self.reason = ""
+        self._handle: Any = None
+        self._last = 0.0
+
+    # ----- events -----------------------------------------------------------------------
+    def __call__(self, event: Event) -> None:
+        self.apply(event)
+        if self._handle is not None:
+            now = time.monotonic()
+            if event.type in _IMMEDIATE or now - self._last >= self.min_interval:
+                self._last = now
+                self._handle.update(self.bundle(), raw=True)
+
+    def apply(self, event: Event) -> None:
+        handler = getattr(self, f"_on_{event.type}", None)
+        if handler is not None:
+            handler(event)
+
+    def _on_run_start(self, e: Event) -> None:
+        self.goal = e["goal"]
+        dataset = e["dataset"] or {}
+        self.header = {
+            "brain": e["brain"],
+            "model": e["model"],
+            "dataset": dataset.get("name", "") if isinstance(dataset, dict) else "",
+        }
+
+    def _on_plan_delta(self, e: Event) -> None:
+        self.plan_text += e["text"]
+
+    def _on_plan(self, e: Event) -> None:
+        self.plan = list(e["plan"]["steps"])
+
+    def _on_step_start(self, e: Event) -> None:
+        step = e["step"]
+        self.steps[step["id"]] = StepView(step["id"], step["title"], e["index"], e["total"])
+
+    def _attempt(self, e: Event) -> AttemptView | None:
+        step = self.steps.get(e["step"])
+        return step.attempt(int(e["attempt"])) if step else None
+
+    def _on_code(self, e: Event) -> None:
+        if (attempt := self._attempt(e)) is not None:
+            attempt.code = e["code"]
+
+    def _on_lint(self, e: Event) -> None:
+        if (attempt := self._attempt(e)) is not None:
+            attempt.lint_ok, attempt.lint = bool(e["ok"]), list(e["findings"])
+
+    def _on_output(self, e: Event) -> None:
+        if (attempt := self._attempt(e)) is None:
+            return
+        if e["kind"] == "stream":
+            attempt.outputs.append((e.get("name", "stdout"), e.get("text", "")))
+        else:
+            attempt.outputs.append((e.get("mime", TEXT), e.get("data")))
+
+    def _on_execution(self, e: Event) -> None:
+        if (attempt := self._attempt(e)) is not None:
+            attempt.status, attempt.notes = e["status"], list(e["notes"])
+
+    def _on_repair(self, e: Event) -> None:
+        step = self.steps.get(e["step"])
+        if step is not None and step.attempts:
+            step.attempts[-1].repair_reason = str(e["reason"])
+
+    def _on_step_end(self, e: Event) -> None:
+        if (step := self.steps.get(e["step"])) is not None:
+            step.status = e["status"]
+
+    def _on_insight(self, e: Event) -> None:
+        self.insights.append(e["text"])
+
+    def _on_error(self, e: Event) -> None:
+        if e["stage"] not in ("execute", "lint"):  # those are shown with their attempt
+            self.messages.append(f"{e['stage']}: {e['message']}")
+
+    def _on_limit(self, e: Event) -> None:
+        self.messages.append(e["message"])
+
+    def _on_run_end(self, e: Event) -> None:
+        self.status, self.reason = e["status"], e["reason"]
+
+    # ----- rendering --------------------------------------------------------------------
+    def bundle(self) -> dict[str, str]:
+        return {"text/html": self.html(), "text/plain": self.text()}
+
+    def text(self) -> str:
+        lines = [f"AgentForge run [{self.status}] {self.goal}"]
+        lines += [f"  {i + 1}. {s['title']}" for i, s in enumerate(self.plan)]
+        lines += [f"  - {insight}" for insight in self.insights]
+        return "\n".join(lines)
+
+    def html(self) -> str:
+        parts = [self._header_html()]
+        if not self.quiet:
+            parts.append(self._plan_html())
+            parts.extend(self._step_html(step) for step in self.steps.values())
+        if self.messages:
+            parts.append("".join(f"<p class='af-msg'>{esc(m)}</p>" for m in self.messages))
+        if self.insights:
+            items = "".join(f"<li>{esc(i)}</li>" for i in self.insights)
+            parts.append(f"<h4>Insights</h4><ul>{items}</ul>")
+        return f"<div class='agentforge-run'>{''.join(parts)}</div>"
+
+    def _header_html(self) -> str:
+        h = self.header
+        reason = f" — {esc(self.reason)}" if self.reason and self.status != "ok" else ""
+        return (
+            f"<p><b>AgentForge</b> [{esc(self.status)}{reason}] {esc(self.goal)}<br>"
+            f"<small>brain {esc(h.get('brain'))} ({esc(h.get('model'))}), "
+            f"dataset {esc(h.get('dataset') or '-')}</small></p>"
+        )
+
+    def _plan_html(self) -> str:
+        if self.plan:
+            items = "".join(
+                f"<li><b>{esc(s['title'])}</b> <small>{esc(s.get('rationale', ''))}</small></li>"
+                for s in self.plan
+            )
+            return f"<h4>Plan</h4><ol>{items}</ol>"
+        if self.plan_text:
+            return f"<h4>Plan (streaming)</h4><pre>{esc(self.plan_text)}</pre>"
+        return "<p><i>planning...</i></p>"
+
+    def _step_html(self, step: StepView) -> str:
+        if not step.attempts:
+            return f"<h4>{step.index}. {esc(step.title)}</h4><p><i>writing code...</i></p>"
+        *earlier, last = step.attempts
+        folded = "".join(
+            f"<details><summary>attempt {esc(a.number)}: {esc(a.status or 'rejected by lint')}"
+            f" — repaired{': ' + esc(a.repair_reason) if a.repair_reason else ''}</summary>"
+            f"{self._attempt_html(a)}</details>"
+            for a in earlier
+        )
+        return (
+            f"<h4>{step.index}. {esc(step.title)} <small>[{esc(step.status)}]</small></h4>"
+            f"{folded}{self._attempt_html(last)}"
+        )
+
+    def _attempt_html(self, attempt: AttemptView) -> str:
+        parts = [f"<pre class='af-code'>{esc(attempt.code)}</pre>"]
+        if attempt.lint_ok is False:
+            items = "".join(
+                f"<li>{esc(f.get('code'))} line {esc(f.get('line'))}: {esc(f.get('message'))}</li>"
+                for f in attempt.lint
+            )
+            parts.append(f"<p>lint rejected the code:</p><ul>{items}</ul>")
+        for kind, data in attempt.outputs:
+            parts.append(_output_html(kind, data))
+        for note in attempt.notes:
+            parts.append(f"<p class='af-note'><small>{esc(note)}</small></p>")
+        return "".join(parts)
+
+    # ----- display ----------------------------------------------------------------------
+    def show(self) -> None:
+        from IPython.display import display
+
+        self._handle = display(self.bundle(), raw=True, display_id=True)
+
+    def finish(self) -> None:
+        if self._handle is not None:
+            self._handle.update(self.bundle(), raw=True)
+
+
+def _output_html(kind: str, data: Any) -> str:
+    if kind in ("stdout", "stderr"):
+        style = " style='color:#a00'" if kind == "stderr" else ""
+        return f"<pre{style}>{esc(data)}</pre>"
+    if kind == PNG:
+        png = checked_png(data, MAX_PNG_BYTES)
+        return f"<img src='data:image/png;base64,{png}'/>" if png else "<p>[invalid image]</p>"
+    if kind == TABLE and isinstance(data, dict):
+        try:
+            return table_display_html(data)
+        except (KeyError, TypeError):
+            return f"<pre>{esc(data)}</pre>"
+    return f"<pre>{esc(data)}</pre>"
+
+
+__all__ = ["RunView"]

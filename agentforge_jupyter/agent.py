@@ -204,6 +204,7 @@ class Run:
     brain_s: float = 0.0  # time spent waiting for the brain
     exec_s: float = 0.0  # time the sandbox spent executing step code
     isolation: str = ""
+    tools: list[dict[str, Any]] = field(default_factory=list)  # shown to the brain this run
     limits: RunLimits = field(default_factory=RunLimits)
     _t0: float = 0.0  # monotonic start
 
@@ -460,6 +461,21 @@ class _RunFailed(Exception):
 # --------------------------------------------------------------------------- session
 
 
+def _tools_package(state: StateDir) -> Path | None:
+    """Write the verified tools as the `agentforge_tools` package the sandbox mounts."""
+    if not state.tools_json.exists():
+        return None
+    from .tools import ToolError, ToolRegistry, write_tools_package
+
+    dest = state.root / "sandbox_tools"
+    try:
+        write_tools_package(ToolRegistry(state), dest)
+    except (ToolError, AgentForgeError, OSError) as exc:
+        log.warning("tools not mounted in the sandbox: %s", exc)
+        return None
+    return dest
+
+
 class AgentSession:
     """One sandbox kernel and the history of the runs in it, shared by follow-up runs.
 
@@ -510,6 +526,9 @@ class AgentSession:
                 from .sandbox.kernel import KernelSandbox
 
                 settings = {"datasets_dir": str(self.state.data_dir), **self.sandbox_settings}
+                tools_dir = _tools_package(self.state)
+                if tools_dir is not None:
+                    settings.setdefault("tools_dir", str(tools_dir))
                 self.sandbox = KernelSandbox(**settings)
                 self.owns_sandbox = True
             if not self.sandbox.started:
@@ -901,6 +920,30 @@ class Agent:
             follow_up=len(self.session.history),
             agentforge_version=__version__,
         )
+        run.tools = list(self.tools) if self.tools else self._retrieve_tools(run)
+        if run.tools:
+            run.recorder.emit("tools", tools=run.tools)
+
+    def _retrieve_tools(self, run: Run, k: int = 5) -> list[dict[str, Any]]:
+        """The registry's tools most relevant to this goal and dataset (signatures and
+        docstrings only: the prompt stays the same size however large the registry)."""
+        from .tools import ToolError, ToolRegistry
+
+        try:
+            hits = ToolRegistry(self.state).retrieve(run.goal, self._profile_for(), k=k)
+        except (ToolError, AgentForgeError) as exc:  # a broken tools.json must not stop a run
+            log.warning("tool retrieval skipped: %s", exc)
+            return []
+        return [
+            {
+                "name": h.name,
+                "version": h.version,
+                "signature": h.signature,
+                "doc": h.docstring[:600],
+                "score": round(h.score, 3),
+            }
+            for h in hits
+        ]
 
     def _dataset_ref(self, run: Run) -> DatasetRef | None:
         data = self.dataset
@@ -1310,7 +1353,7 @@ class Agent:
             observations=run.observations,
             previous_code=previous_code,
             error=error,
-            tools=list(self.tools),
+            tools=list(run.tools),
             history=list(self.session.history),
         )
 

@@ -60,6 +60,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "observation": ("step", "status", "output"),
     "step_end": ("step", "status", "attempts", "duration_s"),
     "insight": ("index", "text"),
+    "tools": ("tools",),
     "tool_proposal": ("name", "code"),
     "limit": ("kind", "limit", "used", "message"),
     "cancelled": ("reason",),

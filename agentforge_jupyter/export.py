@@ -72,6 +72,9 @@ def run_to_notebook(
     setup = _setup_code(run, dataset_path, dataset_format)
     if setup:
         cells.append(v4.new_code_cell(setup, metadata={"agentforge": {"role": "setup"}}))
+    tools = _tools_code(run)
+    if tools:
+        cells.append(v4.new_code_cell(tools, metadata={"agentforge": {"role": "tools"}}))
     count = 1
     for record in run.steps:
         cells.append(v4.new_markdown_cell(_step_markdown(record)))
@@ -89,6 +92,22 @@ def run_to_notebook(
     notebook.metadata["language_info"] = {"name": "python"}
     notebook.metadata["agentforge"] = provenance(run)
     return notebook
+
+
+def _tools_code(run: Run) -> str:
+    """Source of the registry tools the steps import, so the notebook needs no AgentForge."""
+    from .tools import tool_sources_for_export, tools_used_in
+
+    code = "\n".join(r.code for r in run.steps if r.code)
+    names = tools_used_in(code)
+    if not names or run.run_dir is None:
+        return ""
+    from .state import StateDir
+    from .tools import ToolRegistry
+
+    versions = {t["name"]: t.get("version") for t in run.tools}
+    refs = [f"{n}@{versions[n]}" if versions.get(n) else n for n in names]
+    return tool_sources_for_export(refs, ToolRegistry(StateDir(Path(run.run_dir).parents[1])))
 
 
 def provenance(run: Run) -> dict[str, Any]:

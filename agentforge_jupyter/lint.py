@@ -392,6 +392,11 @@ SAFE_DUNDER_ATTRIBUTES = frozenset(
 )
 
 
+# Verified tools (docs/tools.md) are mounted in every sandbox as this package: importing them
+# is importing code that already passed this linter and its own doctests.
+TOOLS_PACKAGE = "agentforge_tools"
+
+
 @cache
 def _is_installed(module: str) -> bool:
     try:
@@ -412,7 +417,11 @@ class LintPolicy:
 
     allowed_imports: frozenset[str] = field(
         default_factory=lambda: frozenset(
-            SAFE_STDLIB_MODULES + tuple(m for m in DATA_SCIENCE_MODULES if _is_installed(m))
+            (
+                *SAFE_STDLIB_MODULES,
+                TOOLS_PACKAGE,
+                *(m for m in DATA_SCIENCE_MODULES if _is_installed(m)),
+            )
         )
     )
     extra_allowed_imports: frozenset[str] = frozenset()

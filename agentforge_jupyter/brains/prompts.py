@@ -102,7 +102,8 @@ def build_messages(
     if request.tools:
         parts.append(
             fence_data(
-                "Tools already defined in the kernel (call them)", _tools_text(request.tools)
+                "Verified tools: import them with `from agentforge_tools import NAME`",
+                _tools_text(request.tools),
             )
         )
     if request.plan is not None and request.task != "plan":
@@ -222,10 +223,12 @@ def _history_text(history: Sequence[dict[str, Any]]) -> str:
 
 
 def _tools_text(tools: Sequence[dict[str, Any]]) -> str:
-    return "\n".join(
-        f"{t.get('name', '')}{t.get('signature', '')}: {str(t.get('doc', '')).strip()}"
-        for t in tools
-    )
+    lines = []
+    for tool in tools:
+        name, signature = str(tool.get("name", "")), str(tool.get("signature", ""))
+        header = signature if signature.startswith(name) else f"{name}{signature}"
+        lines.append(f"{header}: {str(tool.get('doc', '')).strip()}")
+    return "\n".join(lines)
 
 
 def _task_instructions(request: BrainRequest) -> str:

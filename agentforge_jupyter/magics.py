@@ -118,9 +118,11 @@ _DATASET_ACTIONS = {
 
 def register_magics(ipython: Any) -> None:
     from .agent_magics import AgentMagics
+    from .tool_magics import ToolMagics
 
     ipython.register_magics(AgentForgeMagics(shell=ipython))
     ipython.register_magics(AgentMagics(shell=ipython))
+    ipython.register_magics(ToolMagics(shell=ipython))
 
 
 def unregister_magics(ipython: Any) -> None:

@@ -41,13 +41,14 @@ class ToolMagics(Magics):
 
     @line_magic
     def agent_tools(self, line: str) -> Any:
-        """%agent_tools [QUERY]: list the registry, or the tools most relevant to QUERY."""
+        """%agent_tools [QUERY]: the registry panel, or the tools most relevant to QUERY."""
         query = line.strip()
         registry = self.registry()
         if query:
             hits = registry.retrieve(query, k=5)
             print(hits_table(hits))
             return hits
-        tools = registry.list()
-        print(tools_table(tools))
-        return tools
+        from .widgets.tool_registry import ToolRegistry as Panel
+
+        print(tools_table(registry.list()))  # also readable where widgets do not render
+        return Panel(StateDir(self.state_dir or None))

@@ -51,6 +51,8 @@ def test_agent_tool_refuses_a_failing_example_and_stores_nothing(shell, capsys) 
 
 def test_agent_tools_lists_and_searches(shell) -> None:
     shell.run_cell_magic("agent_tool", "--tags maths", GOOD)
-    assert [t.name for t in shell.run_line_magic("agent_tools", "")] == ["double_total"]
+    panel = shell.run_line_magic("agent_tools", "")
+    assert [value for _, value in panel.listing.options] == ["double_total"]
+    panel.stop()
     hits = shell.run_line_magic("agent_tools", "sum of values doubled")
     assert hits and hits[0].name == "double_total"

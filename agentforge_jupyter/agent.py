@@ -205,6 +205,7 @@ class Run:
     exec_s: float = 0.0  # time the sandbox spent executing step code
     isolation: str = ""
     tools: list[dict[str, Any]] = field(default_factory=list)  # shown to the brain this run
+    tool_proposals: list[ToolProposal] = field(default_factory=list)
     limits: RunLimits = field(default_factory=RunLimits)
     _t0: float = 0.0  # monotonic start
 
@@ -461,6 +462,57 @@ class _RunFailed(Exception):
 # --------------------------------------------------------------------------- session
 
 
+@dataclass
+class ToolProposal:
+    """A function the brain proposed after a step, and how its verification went."""
+
+    name: str
+    code: str
+    step: str
+    verified: bool
+    problem: str = ""
+    stored: str = ""  # "name@version" once registered
+    candidate: Any = None
+    report: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "code": self.code,
+            "step": self.step,
+            "verified": self.verified,
+            "problem": self.problem,
+            "stored": self.stored,
+        }
+
+
+def accept_proposal(run: Run, name: str, *, registry: Any = None) -> str:
+    """Store a verified proposal of `run` in the registry; returns "name@version"."""
+    from .tools import ToolRegistry, run_provenance
+
+    proposal = next((p for p in run.tool_proposals if p.name == name), None)
+    if proposal is None:
+        raise AgentError(f"run {run.run_id} has no tool proposal named {name!r}")
+    if not proposal.verified:
+        raise AgentError(
+            f"tool {name!r} failed verification and cannot be registered: {proposal.problem}"
+        )
+    if not proposal.stored:
+        registry = registry or ToolRegistry(StateDir(Path(run.run_dir).parents[1]))
+        tool = registry.store_verified(
+            proposal.candidate, proposal.report, provenance=run_provenance(run.run_id, run.brain)
+        )
+        proposal.stored = tool.ref
+        if not run.recorder.closed:  # accepted later, from a finished run's display
+            run.recorder.emit("tool_registered", name=tool.name, version=tool.version)
+    return proposal.stored
+
+
+def _proposed_name(source: str) -> str:
+    match = re.search(r"^def\s+([A-Za-z_]\w*)", source, re.MULTILINE)
+    return match.group(1) if match else "(unnamed)"
+
+
 def _tools_package(state: StateDir) -> Path | None:
     """Write the verified tools as the `agentforge_tools` package the sandbox mounts."""
     if not state.tools_json.exists():
@@ -609,6 +661,9 @@ class Agent:
         tools: list[dict[str, Any]] | None = None,
         sandbox_settings: dict[str, Any] | None = None,
         on_event: Callable[[Event], None] | None = None,
+        propose_tools: bool = False,
+        auto_register: bool = False,
+        max_proposals: int = 3,
     ) -> None:
         if repairs < 0:
             raise AgentError(f"repairs must be 0 or more, not {repairs}")
@@ -633,6 +688,10 @@ class Agent:
         self.lint_policy = lint_policy
         self.variable = variable
         self.tools = list(tools or [])
+        # After a successful step the brain may propose a reusable tool (issue: tool registry).
+        self.propose_tools = propose_tools or auto_register
+        self.auto_register = auto_register
+        self.max_proposals = max_proposals
         self.on_event = on_event
         self._sandbox_settings = dict(sandbox_settings or {})
         self.session = session or AgentSession(
@@ -1194,6 +1253,45 @@ class Agent:
             repairs=record.repairs,
             duration_s=round(record.duration_s, 6),
         )
+        if record.status == "ok" and self.propose_tools:
+            await self._propose_tool(run, record)
+
+    async def _propose_tool(self, run: Run, record: StepRecord) -> None:
+        """Ask for a reusable function; verify it like any tool; store it if auto-registering.
+        Nothing here can fail the run: a bad proposal is reported and dropped."""
+        if len(run.tool_proposals) >= self.max_proposals:
+            return
+        from .tools import ToolError, ToolRegistry
+
+        request = self._request(run, "tool", step=record.step, previous_code=record.code)
+        try:
+            reply = await self._ask(run, request, step=record.step.id, attempt=0)
+        except BrainError as exc:
+            self._error(run, "tool", f"no tool proposal: {exc}", step=record.step.id)
+            return
+        if "NO_TOOL" in reply.text or "```" not in reply.text:
+            return
+        registry = ToolRegistry(self.state)
+        source = extract_code(reply.text)
+        try:
+            candidate = registry.prepare(source)
+            report = await registry.averify(candidate)
+        except ToolError as exc:
+            proposal = ToolProposal(_proposed_name(source), source, record.step.id, False, str(exc))
+        else:
+            proposal = ToolProposal(
+                candidate.name,
+                source,
+                record.step.id,
+                report.passed,
+                "" if report.passed else report.describe(),
+                candidate=candidate,
+                report=report,
+            )
+        run.tool_proposals.append(proposal)
+        run.recorder.emit("tool_proposal", **proposal.to_dict())
+        if self.auto_register and proposal.verified:
+            accept_proposal(run, proposal.name, registry=registry)
 
     async def _code_reply(
         self, run: Run, request: BrainRequest, step_id: str, attempt: int

@@ -83,6 +83,11 @@ class AgentMagics(Magics):
     @argument("--insert", action="store_true", help="insert the run's code as a new cell below")
     @argument("--export", metavar="PATH", help="export the run as a notebook (.ipynb)")
     @argument("--quiet", action="store_true", help="show only the summary and insights")
+    @argument(
+        "--auto-register",
+        action="store_true",
+        help="register tools the brain proposes once they pass verification",
+    )
     @cell_magic
     def agent(self, line: str, cell: str) -> Run | Any:
         """Ask an AgentForge brain to analyse a dataset; the goal is the cell body.
@@ -129,6 +134,8 @@ class AgentMagics(Magics):
             limits=RunLimits(max_steps=args.steps or self.default_steps),
             repairs=self.default_repairs if args.repairs is None else args.repairs,
             step_timeout=args.timeout or self.default_timeout,
+            propose_tools=True,
+            auto_register=args.auto_register,
         )
 
     def _after(self, run: Run, args: Any) -> Run:

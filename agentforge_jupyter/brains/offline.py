@@ -98,7 +98,16 @@ class OfflineBrain:
             return f"```python\n{code}```\n"
         if request.task == "insights":
             return insights_from_observations(request.goal, request.observations)
-        return NO_TOOL  # "tool": the offline brains never propose tools
+        return self.tool(request)
+
+    def tool(self, request: BrainRequest) -> str:
+        """Task "tool": a reusable function for this step's intent, or NO_TOOL."""
+        from .offline_tools import proposal_for
+
+        if request.step is None:
+            return NO_TOOL
+        known = {str(t.get("name")) for t in request.tools}
+        return proposal_for(self.spec_for(request).intent, known) or NO_TOOL
 
     # -- planning
 

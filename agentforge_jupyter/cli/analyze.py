@@ -26,6 +26,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per step execution")
     parser.add_argument("--export", metavar="PATH", help="write the run as a notebook (.ipynb)")
     parser.add_argument("--json", action="store_true", help="print the run as JSON at the end")
+    parser.add_argument(
+        "--auto-register",
+        action="store_true",
+        help="register the tools the brain proposes once they pass verification",
+    )
     parser.set_defaults(func=run)
 
 
@@ -53,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         limits=RunLimits(max_steps=args.steps),
         repairs=args.repairs,
         step_timeout=args.timeout,
+        propose_tools=True,
+        auto_register=args.auto_register,
     ) as agent:
         result = agent.run(args.goal, on_event=printer)
     exported = None
@@ -120,6 +127,13 @@ class ProgressPrinter:
         if e["index"] == 0:
             self.line("insights:")
         self.line(f"  - {e['text']}")
+
+    def on_tool_proposal(self, e: Event) -> None:
+        state = "verified" if e["verified"] else f"refused: {e['problem']}"
+        self.line(f"    tool proposed: {e['name']} ({state})")
+
+    def on_tool_registered(self, e: Event) -> None:
+        self.line(f"    tool registered: {e['name']}@{e['version']}")
 
     def on_limit(self, e: Event) -> None:
         self.line(f"limit reached: {e['message']}")

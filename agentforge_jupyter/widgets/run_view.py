@@ -134,6 +134,17 @@ class RunView:
         if (step := self.steps.get(e["step"])) is not None:
             step.status = e["status"]
 
+    def _on_tool_proposal(self, e: Event) -> None:
+        state = (
+            "verified; accept with accept_proposal(run, name)"
+            if e["verified"]
+            else (f"not verified: {e['problem']}")
+        )
+        self.messages.append(f"tool proposed: {e['name']} ({state})")
+
+    def _on_tool_registered(self, e: Event) -> None:
+        self.messages.append(f"tool registered: {e['name']}@{e['version']}")
+
     def _on_insight(self, e: Event) -> None:
         self.insights.append(e["text"])
 

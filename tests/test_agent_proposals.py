@@ -1,0 +1,77 @@
+"""Tools proposed by the brain after successful steps: verified, reported, stored on accept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentforge_jupyter.agent import Agent, AgentError, accept_proposal
+from agentforge_jupyter.datasets import DatasetRegistry
+from agentforge_jupyter.state import StateDir
+from agentforge_jupyter.tools import ToolRegistry
+from tests.fakes import QueuedBrain
+from tests.test_agent import code, plan_json
+
+BAD_TOOL = '''```python
+def halve(x):
+    """Half of x.
+
+    >>> halve(4)
+    3.0
+    """
+    return x / 2
+```'''
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> StateDir:
+    state = StateDir(tmp_path / "state")
+    DatasetRegistry(state).ensure_sample()
+    return state
+
+
+def test_offline_proposals_are_verified_and_auto_registered(store: StateDir) -> None:
+    with Agent(brain="offline", dataset="sales_q3", state=store, auto_register=True) as agent:
+        run = agent.run("revenue by region")
+    assert run.status == "ok"
+    proposal = next(e for e in run.events if e.type == "tool_proposal")
+    assert proposal["name"] == "group_summary" and proposal["verified"] is True
+    registered = next(e for e in run.events if e.type == "tool_registered")
+    tool = ToolRegistry(store).get(f"group_summary@{registered['version']}")
+    assert tool.status == "verified"
+    assert tool.provenance["run_id"] == run.run_id
+
+
+def test_finance_specialist_proposes_a_verified_volatility_tool(store: StateDir) -> None:
+    with Agent(
+        brain="offline-finance", dataset="sales_q3", state=store, propose_tools=True
+    ) as agent:
+        run = agent.run("how volatile is daily revenue")
+    names = {p.name: p.verified for p in run.tool_proposals}
+    assert names.get("annualised_volatility") is True
+    assert ToolRegistry(store).list() == []  # proposed, not accepted
+    assert accept_proposal(run, "annualised_volatility") == "annualised_volatility@1"
+    assert ToolRegistry(store).get("annualised_volatility").status == "verified"
+
+
+def test_a_failing_proposal_is_reported_and_never_stored(store: StateDir) -> None:
+    brain = QueuedBrain([plan_json("One"), code("print(1)"), BAD_TOOL, "- one"])
+    with Agent(brain=brain, dataset="sales_q3", state=store, auto_register=True) as agent:
+        run = agent.run("anything")
+    assert run.status == "ok"
+    (proposal,) = run.tool_proposals
+    assert proposal.name == "halve" and not proposal.verified
+    assert "3.0" in proposal.problem or "doctest" in proposal.problem
+    assert not any(e.type == "tool_registered" for e in run.events)
+    assert ToolRegistry(store).list() == []
+    with pytest.raises(AgentError, match="failed verification"):
+        accept_proposal(run, "halve")
+
+
+def test_no_tool_means_no_proposal(store: StateDir) -> None:
+    brain = QueuedBrain([plan_json("One"), code("print(1)"), "NO_TOOL", "- one"])
+    with Agent(brain=brain, dataset="sales_q3", state=store, propose_tools=True) as agent:
+        run = agent.run("anything")
+    assert run.status == "ok" and run.tool_proposals == []
+    assert brain.tasks.count("tool") == 1

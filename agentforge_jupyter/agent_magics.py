@@ -140,6 +140,11 @@ class AgentMagics(Magics):
 
     def _after(self, run: Run, args: Any) -> Run:
         self.last_run = run
+        from .widgets.tool_proposal import proposal_buttons
+
+        buttons = proposal_buttons(run)
+        if buttons is not None:
+            display(buttons)
         if args.export:
             path = export_notebook(run, args.export)
             display(HTML(f"exported notebook: <code>{esc(path)}</code>"))

@@ -75,3 +75,17 @@ def test_no_tool_means_no_proposal(store: StateDir) -> None:
         run = agent.run("anything")
     assert run.status == "ok" and run.tool_proposals == []
     assert brain.tasks.count("tool") == 1
+
+
+def test_register_button_stores_a_verified_proposal(store: StateDir) -> None:
+    from agentforge_jupyter.widgets.tool_proposal import proposal_buttons
+
+    with Agent(brain="offline", dataset="sales_q3", state=store, propose_tools=True) as agent:
+        run = agent.run("revenue by region")
+    panel = proposal_buttons(run)
+    button = panel.children[0].children[1].children[0]
+    assert button.description == "Register group_summary"
+    button.click()
+    assert button.disabled
+    assert ToolRegistry(store).get("group_summary").status == "verified"
+    assert proposal_buttons(run) is None  # nothing left to accept

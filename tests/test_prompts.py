@@ -140,3 +140,17 @@ def test_cap_text_keeps_head_and_tail() -> None:
     capped = cap_text("a" * 50 + "b" * 50, 30)
     assert capped.startswith("a" * 20) and capped.endswith("b" * 10)
     assert "70 characters omitted" in capped
+
+
+def test_plan_retry_carries_the_parse_error() -> None:
+    from agentforge_jupyter.brains.base import BrainRequest
+    from agentforge_jupyter.brains.prompts import build_messages
+
+    request = BrainRequest(
+        task="plan",
+        goal="g",
+        previous_code="not json",
+        error="PlanParseError: no JSON object found",
+    )
+    text = "\n".join(m["content"] for m in build_messages(request))
+    assert "no JSON object found" in text

@@ -235,11 +235,16 @@ def _task_instructions(request: BrainRequest) -> str:
     task = request.task
     if task == "plan":
         schema = json.dumps(PLAN_SCHEMA, separators=(",", ":"))
-        return (
+        text = (
             "Write a short plan (2 to 6 steps) that answers the goal with this data. Steps get "
             'ids "s1", "s2", ... in order. Reply with only one JSON object matching this JSON '
             f"schema, and no other text:\n{schema}"
         )
+        if request.error:  # the one retry after an unparsable plan
+            text += "\n\n" + fence_data(
+                "Why your previous plan could not be used", cap_text(request.error, 2_000)
+            )
+        return text
     step = request.step
     step_text = (
         f"Step {step.id}: {step.title}\nRationale: {step.rationale}\nExpected: {step.expected}"

@@ -216,7 +216,11 @@ class RunView:
         )
 
     def _attempt_html(self, attempt: AttemptView) -> str:
-        parts = [f"<pre class='af-code'>{esc(attempt.code)}</pre>"]
+        parts = [
+            "<details open><summary>code</summary>"
+            f"<pre class='af-code' style='background:#f6f8fa;padding:6px'>{esc(attempt.code)}</pre>"
+            "</details>"
+        ]
         if attempt.lint_ok is False:
             items = "".join(
                 f"<li>{esc(f.get('code'))} line {esc(f.get('line'))}: {esc(f.get('message'))}</li>"

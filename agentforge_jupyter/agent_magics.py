@@ -123,9 +123,7 @@ class AgentMagics(Magics):
         else:
             from .datasets import DatasetRegistry
 
-            store = self.store()
-            if not store.datasets_json.exists():
-                DatasetRegistry(store).ensure_sample()
+            DatasetRegistry.opened(self.store())
         return Agent(
             brain=args.brain or self.default_brain or None,
             dataset=dataset,

@@ -738,6 +738,15 @@ class DatasetRegistry:
             self._stored_path(info).unlink()
         return info
 
+    @classmethod
+    def opened(cls, store: StateDir | None = None) -> DatasetRegistry:
+        """The registry of `store`; a state directory used for the first time gets the sample
+        registered (later, removing it sticks)."""
+        registry = cls(store)
+        if not registry.store.datasets_json.exists():
+            registry.ensure_sample()
+        return registry
+
     def ensure_sample(self) -> DatasetInfo:
         """Register the packaged ``sales_q3`` sample if it is not registered yet."""
         try:

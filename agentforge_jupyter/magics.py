@@ -33,11 +33,7 @@ class AgentForgeMagics(Magics):
         return StateDir(self.state_dir or None)
 
     def registry(self) -> DatasetRegistry:
-        store = self.store()
-        reg = DatasetRegistry(store)
-        if not store.datasets_json.exists():
-            reg.ensure_sample()
-        return reg
+        return DatasetRegistry.opened(self.store())
 
     @line_magic
     def agent_datasets(self, line: str) -> Any:

@@ -31,11 +31,7 @@ def read_source(path: str) -> str:
 
 def registry() -> DatasetRegistry:
     """The dataset registry of the state directory; the sample is registered on first use."""
-    store = StateDir()
-    reg = DatasetRegistry(store)
-    if not store.datasets_json.exists():
-        reg.ensure_sample()
-    return reg
+    return DatasetRegistry.opened(StateDir())
 
 
 def text_table(header: list[str], rows: list[list[Any]]) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import HTML, display
 from traitlets import Float, Int, Unicode
@@ -21,8 +21,8 @@ from .agent import Agent, AgentSession, Run, RunLimits
 from .brains.registry import BrainRegistry
 from .errors import AgentForgeError
 from .export import export_notebook
+from .magics import StateMagics
 from .render import esc, html_table
-from .state import StateDir
 from .widgets.run_view import RunView
 
 
@@ -35,7 +35,7 @@ class AgentRunFailed(AgentForgeError):
 
 
 @magics_class
-class AgentMagics(Magics):
+class AgentMagics(StateMagics):
     default_brain = Unicode(
         "",
         help="Brain used when --brain is not given (empty: the "
@@ -47,17 +47,11 @@ class AgentMagics(Magics):
     default_steps = Int(8, help="Most plan steps a run executes (--steps).").tag(config=True)
     default_repairs = Int(2, help="Repair attempts per step (--repairs).").tag(config=True)
     default_timeout = Float(60.0, help="Seconds per step execution (--timeout).").tag(config=True)
-    state_dir = Unicode("", help="State directory; empty: AGENTFORGE_STATE_DIR, else ./state.").tag(
-        config=True
-    )
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self.session: AgentSession | None = None
         self.last_run: Run | None = None
-
-    def store(self) -> StateDir:
-        return StateDir(self.state_dir or None)
 
     def _session(self, new: bool) -> AgentSession:
         if new and self.session is not None:

@@ -1,7 +1,7 @@
 """IPython magics: `%agent_datasets`, `%%agent_lint` (and the agent magics as they land).
 
 Front end only: every magic calls the services and renders what they return.
-Configure with traitlets, e.g. `c.AgentForgeMagics.state_dir = "/data/agentforge"`.
+Configure with traitlets, e.g. `c.StateMagics.state_dir = "/data/agentforge"` (all magics).
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from .render import esc, html_table
 from .state import StateDir
 
 
-@magics_class
-class AgentForgeMagics(Magics):
+class StateMagics(Magics):
+    """What every AgentForge magics class shares: the state directory it works on.
+    `c.StateMagics.state_dir = "..."` sets it for all of them."""
+
     state_dir = Unicode(
         "",
         help="State directory for datasets, tools, brains and runs. Empty: AGENTFORGE_STATE_DIR, "
@@ -32,6 +34,9 @@ class AgentForgeMagics(Magics):
     def store(self) -> StateDir:
         return StateDir(self.state_dir or None)
 
+
+@magics_class
+class AgentForgeMagics(StateMagics):
     def registry(self) -> DatasetRegistry:
         return DatasetRegistry.opened(self.store())
 

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Unicode
 
-from .state import StateDir
+from .magics import StateMagics
 from .tools import ToolRegistry, ToolRejectedError, hits_table, tools_table
 
 
 @magics_class
-class ToolMagics(Magics):
-    state_dir = Unicode("", help="State directory; empty: AGENTFORGE_STATE_DIR, else ./state.").tag(
-        config=True
-    )
-
+class ToolMagics(StateMagics):
     def registry(self) -> ToolRegistry:
-        return ToolRegistry(StateDir(self.state_dir or None))
+        return ToolRegistry(self.store())
 
     @magic_arguments()
     @argument("--name", help="must equal the function's name")
@@ -51,4 +46,4 @@ class ToolMagics(Magics):
         from .widgets.tool_registry import ToolRegistry as Panel
 
         print(tools_table(registry.list()))  # also readable where widgets do not render
-        return Panel(StateDir(self.state_dir or None))
+        return Panel(self.store())

@@ -128,3 +128,18 @@ def test_warm_pool_hands_out_started_sandboxes_and_refills() -> None:
             return outputs
 
     assert asyncio.run(scenario()) == ["pandas", "pandas"]
+
+
+def test_sandbox_settings_come_from_the_ipython_config() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.SandboxConfig.memory_mb = 1234
+    InteractiveShell.clear_instance()
+    InteractiveShell.instance(config=config)
+    try:
+        assert KernelSandbox().config.memory_mb == 1234
+        assert KernelSandbox(memory_mb=999).config.memory_mb == 999  # explicit wins
+    finally:
+        InteractiveShell.clear_instance()

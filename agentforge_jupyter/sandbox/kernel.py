@@ -50,7 +50,7 @@ class KernelSandbox:
     ) -> None:
         # A private copy: overrides for this sandbox must not leak into a shared config.
         values = {n: getattr(config, n) for n in config.trait_names(config=True)} if config else {}
-        self.config = SandboxConfig(**values)
+        self.config = SandboxConfig(config=_ambient_config(), **values)
         for name, value in settings.items():
             setattr(self.config, name, str(value) if isinstance(value, Path) else value)
         self.preload = preload
@@ -524,6 +524,16 @@ def _frame_from_parquet(data: bytes, variable: str) -> pd.DataFrame:
     except (pa.ArrowException, OSError) as exc:
         raise TransferError(f"{variable!r} came back as an unreadable Parquet file: {exc}") from exc
     return table.to_pandas()
+
+
+def _ambient_config() -> Any:
+    """The running IPython's traitlets config (ipython_config.py: `c.SandboxConfig.…`)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return shell.config if shell is not None else None
 
 
 def _free_uid() -> int:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from .._version import __version__
 from ..errors import AgentForgeError
-from . import analyze, brains, datasets, doctor, execute, lint, state, tools
+from . import analyze, brains, datasets, doctor, eval, execute, lint, state, tools
 
 # Each module adds its sub-commands and sets `func` (args -> exit code) on its parsers.
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -20,6 +20,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     brains.register,
     tools.register,
     analyze.register,
+    eval.register,
 ]
 
 

@@ -123,3 +123,35 @@ def test_data_file_must_stay_inside_the_benchmark(bench: Path, tmp_path: Path) -
     (bench / "da-dev-questions.jsonl").write_text(json.dumps(hostile))
     with pytest.raises(EvalError, match="not found under"):
         load_dabench(bench)
+
+
+def test_completion_mode_asks_an_openai_compatible_brain_over_http(bench: Path) -> None:
+    from agentforge_jupyter.brains.openai_brain import OpenAIBrain
+
+    from .fakes import FakeOpenAIServer
+
+    with FakeOpenAIServer() as server:
+        server.reply(
+            "The mean is @mean_sales[20.00]", "@top_region[East] @rows[4]", "@max_sale[41]"
+        )
+        brain = OpenAIBrain(
+            name="fake", model="m", base_url=server.base_url, api_key_env=None, retries=0
+        )
+        result = run_eval(f"dabench:{bench}", [brain], workers=1)
+        prompts = [request.user_text for request in server.chat_requests]
+    assert len(prompts) == 3
+    assert any("@mean_sales[value]" in text for text in prompts)
+    summary = result.summary["brains"]["fake"]
+    assert (summary["passed"], summary["tasks"]) == (2, 3)
+    assert summary["prompt_tokens"] > 0
+
+
+def test_agent_mode_runs_the_whole_loop(bench: Path) -> None:
+    result = run_eval(f"dabench:{bench}", ["offline"], mode="agent", limit=1, workers=1)
+    record = result.store.records()[0]
+    # The offline brain writes no @name[value] pairs: the answer is scored and fails, but it
+    # came from a real run (insights written from the sandbox's output).
+    assert record.answered and not record.passed
+    assert record.correctness == {"mean_sales": False}
+    runs = list((result.store.dir.parent.parent / "runs").iterdir())
+    assert len(runs) == 1

@@ -3,7 +3,7 @@
 * `replay:PATH.jsonl` re-scores published answers: one line per task, `{"id", "code"}` (a string
   or a list whose first item is used, as DS-1000 releases them) or `{"id", "response"}` (DABench).
 * `--mode completion` asks a brain once with the benchmark's own prompt. A brain with a
-  `complete(prompt)` method (the OpenAI-compatible brain) gets the prompt as a single user
+  `complete(messages)` method (the OpenAI-compatible brain) gets the prompt as a single user
   message; any other brain gets it as a code request.
 * `--mode agent` runs AgentForge's loop (plan, steps, lint, repair, tools); the answer is the
   code of the steps that ran (DS-1000) or the run's insights (DABench, where the model must write
@@ -85,7 +85,7 @@ async def complete(brain: Any, task: Task) -> Answer:
         return brain.answer(task)
     started = time.perf_counter()
     if hasattr(brain, "complete"):
-        reply = await brain.complete(task.prompt)
+        reply = await brain.complete([{"role": "user", "content": task.prompt}])
     else:
         from ..brains.base import BrainRequest, PlanStep
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from dataclasses import dataclass
 from typing import Any
 
+from .._loop import run_sync
 from ..state import StateDir
 from .answers import ReplayBrain, is_replay
 from .runner import OnRecord, evaluate
@@ -26,8 +26,10 @@ class EvalResult:
     store: EvalStore
 
 
-def brains_for(names: list[str], state: StateDir) -> dict[str, Any]:
-    """Brains by name: `replay:PATH` files, or brains from the registry."""
+def brains_for(
+    names: list[str], state: StateDir, given: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Brains by name: `replay:PATH` files, brain objects passed in, or registered brains."""
     if not names:
         raise EvalError("name at least one --brain (a registered brain or replay:PATH.jsonl).")
     if len(set(names)) != len(names):
@@ -35,6 +37,9 @@ def brains_for(names: list[str], state: StateDir) -> dict[str, Any]:
     brains: dict[str, Any] = {}
     registry = None
     for name in names:
+        if given and name in given:
+            brains[name] = given[name]
+            continue
         if is_replay(name):
             brains[name] = ReplayBrain(name.removeprefix("replay:"))
             continue
@@ -48,7 +53,7 @@ def brains_for(names: list[str], state: StateDir) -> dict[str, Any]:
 
 def run_eval(
     suite: str,
-    brains: list[str],
+    brains: list[Any],
     *,
     mode: str = "completion",
     limit: int | None = None,
@@ -62,21 +67,28 @@ def run_eval(
     on_record: OnRecord | None = None,
     sandbox_settings: dict[str, Any] | None = None,
 ) -> EvalResult:
-    """Run (or resume) an evaluation and return its summary. Blocking."""
+    """Run (or resume) an evaluation and return its summary. Blocking.
+
+    `brains` are names (registered brains or `replay:PATH`) or Brain objects (named by their
+    `name`); resuming an evaluation of Brain objects needs the same objects passed again.
+    """
     state = state or StateDir()
+    given = {b.name: b for b in brains if not isinstance(b, str)}
+    brains = [b if isinstance(b, str) else b.name for b in brains]
     if resume:
         store = EvalStore.open(state, resume)
         spec = store.spec()
     else:
         spec = _new_spec(suite, brains, mode, limit, library, level, seed, workers, timeout)
     tasks = _tasks(spec)
-    resolved = brains_for(spec.brains, state)
+    resolved = brains_for(spec.brains, state, given)
     if not resume:
         store = EvalStore.create(state, spec)
     coroutine = evaluate(
         store, tasks, resolved, on_record=on_record, sandbox_settings=sandbox_settings
     )
-    records = asyncio.run(coroutine)
+    # AgentForge's background loop, so that this also works inside a running kernel.
+    records = run_sync(coroutine)
     summary = summarize(records, spec.brains, seed=spec.seed or 0)
     store.write_json("summary.json", summary)
     return EvalResult(id=store.id, spec=spec, summary=summary, store=store)

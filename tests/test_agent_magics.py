@@ -7,9 +7,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-
 from agentforge_jupyter.agent_magics import AgentRunFailed
+from IPython.core.interactiveshell import InteractiveShell
 
 from .fakes import FakeOpenAIServer
 

@@ -24,7 +24,7 @@ from ..brains.registry import BrainRegistry
 from ..datasets import DatasetRegistry
 from ..errors import AgentForgeError
 from ..export import export_notebook
-from ..render import html_table, message_html
+from ..render import html_table
 from ..sandbox.config import SandboxConfig
 from ..widgets.plan_review import PlanReview
 from ..widgets.run_view import RunView
@@ -33,6 +33,7 @@ from .base import (
     StateMagics,
     help_flag,
     non_negative_int,
+    notice,
     parse_line,
     positive_float,
     positive_int,
@@ -192,14 +193,10 @@ class AgentMagics(StateMagics):
         dropped = sorted(str(k) for k in frame.attrs)
         frame = frame.copy(deep=False)
         frame.attrs = {}  # columns take their attrs from the frame's
-        display(
-            HTML(
-                message_html(
-                    "note:",
-                    text=f"DataFrame.attrs of {variable} were dropped before the transfer "
-                    f"(keys: {', '.join(dropped)}); pass --keep-attrs to send them",
-                )
-            )
+        notice(
+            "note:",
+            text=f"DataFrame.attrs of {variable} were dropped before the transfer "
+            f"(keys: {', '.join(dropped)}); pass --keep-attrs to send them",
         )
         return frame
 
@@ -210,7 +207,7 @@ class AgentMagics(StateMagics):
             display(buttons)
         if args.export:
             path = export_notebook(run, args.export)
-            display(HTML(message_html("exported notebook:", code=path)))
+            notice("exported notebook:", code=path)
         if args.insert:
             self._insert(run)
         if run.status != "ok":
@@ -219,20 +216,16 @@ class AgentMagics(StateMagics):
 
     def _insert(self, run: Run) -> None:
         if run.plan is None:
-            display(HTML(message_html("nothing inserted:", text="the run has no plan")))
+            notice("nothing inserted:", text="the run has no plan")
             return
-        cell = inserted_cell(run)
+        cell = inserted_cell(run, self.store())
         self.shell.set_next_input(cell.source, replace=False)
         for label, reasons in cell.blocked:
-            display(
-                HTML(
-                    message_html(
-                        "inserted commented out:",
-                        name=label,
-                        text="host-side lint found errors",
-                        items=reasons,
-                    )
-                )
+            notice(
+                "inserted commented out:",
+                name=label,
+                text="host-side lint found errors, so it cannot run",
+                items=reasons,
             )
 
     def _review(self, agent: Agent, goal: str) -> PlanReview:

@@ -20,8 +20,10 @@ from IPython.core.magic_arguments import (
     parse_argstring,
     real_name,
 )
+from IPython.display import display
 from traitlets import Unicode
 
+from ..render import message_html
 from ..state import StateDir
 
 
@@ -154,3 +156,19 @@ def help_cell_transform(cell_magics: set[str]) -> Callable[[list[str]], list[str
 
     transform.agentforge_help = True  # type: ignore[attr-defined]
     return transform
+
+
+def notice(
+    label: str,
+    *,
+    name: Any = None,
+    code: Any = None,
+    text: Any = None,
+    items: Sequence[Any] = (),
+) -> None:
+    """Show a short notice as HTML (escaped) with a plain-text twin for logs and terminals."""
+    plain = " ".join(str(p) for p in (label, name, code) if p)
+    plain += f": {text}" if text else ""
+    plain += "".join(f"\n  - {item}" for item in items)
+    html = message_html(label, name=name, code=code, text=text, items=items)
+    display({"text/html": html, "text/plain": plain}, raw=True)

@@ -230,6 +230,7 @@ class AgentMagics(StateMagics):
 
     def _review(self, agent: Agent, goal: str) -> PlanReview:
         plan = agent.plan(goal)
+        self.last_run = agent.last_run  # the run waiting in review (status "running")
 
         def execute(edited: Any) -> Run:
             view = RunView()

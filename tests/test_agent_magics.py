@@ -83,6 +83,19 @@ def test_bad_options_are_usage_errors_and_nothing_runs(magic_shell, line, messag
     assert magics_of(magic_shell).last_run is None
 
 
+def test_an_export_path_that_cannot_be_written_is_refused_before_the_run(
+    magic_shell, tmp_path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(UsageError, match="cannot create files under"):
+        agent(magic_shell, f"--export {blocker}/sub/out.ipynb", "revenue by region")
+    (tmp_path / "dir.ipynb").mkdir()
+    with pytest.raises(UsageError, match="is a directory"):
+        agent(magic_shell, f"--export {tmp_path / 'dir.ipynb'}", "revenue by region")
+    assert run_dirs() == []
+
+
 def test_empty_goal_is_a_usage_error(magic_shell) -> None:
     with pytest.raises(UsageError, match="needs a goal"):
         agent(magic_shell, "--quiet", "   \n")

@@ -8,6 +8,7 @@ the session was started with). Configure with traitlets, e.g. `c.AgentMagics.def
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +133,8 @@ class AgentMagics(StateMagics):
         goal = cell.strip()
         if not goal:
             raise UsageError("%%agent needs a goal in the cell body, e.g. 'revenue by region'")
-        if args.export and Path(args.export).suffix != ".ipynb":
-            raise UsageError(f"--export {args.export}: the path must end in .ipynb")
+        if args.export:
+            _check_export_path(args.export)
         agent = self._agent(args)
         self._replace_review("a newer %%agent cell started")
         if args.review:
@@ -294,3 +295,17 @@ class AgentMagics(StateMagics):
         ]
         display(HTML(html_table(["", "name", "kind", "model", "where"], rows, "brains")))
         return specs
+
+
+def _check_export_path(path: str) -> None:
+    """Refuse an export path that cannot be written before the run, not after it."""
+    target = Path(path).expanduser().absolute()
+    if target.suffix != ".ipynb":
+        raise UsageError(f"--export {path}: the path must end in .ipynb")
+    if target.is_dir():
+        raise UsageError(f"--export {path}: that is a directory; name the .ipynb file")
+    folder = target.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--export {path}: cannot create files under {folder}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import shutil
+import threading
 from pathlib import Path
 
 import nbformat
@@ -121,16 +122,23 @@ def test_follow_up_keeps_the_session_and_its_brain_and_new_starts_afresh(magic_s
 
 def test_df_sends_a_notebook_dataframe_without_its_attrs(magic_shell, capsys) -> None:
     temps = pd.DataFrame({"city": ["Oslo", "Lima"], "temp": [3.0, 19.0]})
-    temps.attrs = {"api_token": "s3cret"}
+    lock = threading.Lock()  # attrs can hold what cannot even be copied
+    temps.attrs = {"api_token": "s3cret", "lock": lock}
     magic_shell.user_ns["temps"] = temps
     run = agent(magic_shell, "--df temps --quiet", "average temp by city")
     assert run.status == "ok"
     assert "Lima" in "".join(s.attempts[-1].result.stdout for s in run.steps)
     assert "DataFrame.attrs of temps were dropped" in capsys.readouterr().out
-    assert temps.attrs == {"api_token": "s3cret"}  # the user's own frame is untouched
+    assert temps.attrs == {"api_token": "s3cret", "lock": lock}  # the user's frame is untouched
     sandbox = magics_of(magic_shell).session.sandbox
     seen = run_sync(sandbox.execute("print(sorted(df.attrs))"))
     assert seen.stdout.strip() == "[]"
+    kept = pd.DataFrame({"city": ["Oslo"], "temp": [3.0]})
+    kept.attrs = {"unit": "celsius"}
+    magic_shell.user_ns["kept"] = kept
+    assert agent(magic_shell, "--df kept --keep-attrs --quiet", "average temp").status == "ok"
+    seen = run_sync(sandbox.execute("print(df.attrs)"))
+    assert seen.stdout.strip() == "{'unit': 'celsius'}"
 
 
 def test_insert_writes_a_cell_that_runs_in_the_users_kernel(magic_shell, tmp_path) -> None:

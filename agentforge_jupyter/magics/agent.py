@@ -192,8 +192,9 @@ class AgentMagics(StateMagics):
         # attrs can hold anything (credentials, large objects); they cross only when asked.
         # TODO(integration): pass keep_attrs to KernelSandbox.put_dataframe once it takes it.
         dropped = sorted(str(k) for k in frame.attrs)
-        frame = frame.copy(deep=False)
-        frame.attrs = {}  # columns take their attrs from the frame's
+        # A new frame over the same data has no attrs; copy() would deep-copy them (and fail
+        # on a lock or a connection held there).
+        frame = pd.DataFrame(frame, copy=False)
         notice(
             "note:",
             text=f"DataFrame.attrs of {variable} were dropped before the transfer "

@@ -103,8 +103,11 @@ def test_empty_goal_is_a_usage_error(magic_shell) -> None:
 
 
 def test_agent_runs_offline_on_the_sample_and_returns_the_run(magic_shell, capsys) -> None:
+    magic_shell.config.SandboxConfig.max_displays = 17  # c.SandboxConfig in ipython_config.py
     run = agent(magic_shell, "--dataset sales_q3", "total revenue by region")
     assert run.status == "ok"
+    # The magic hands the shell's sandbox settings to the sandbox (it does not read them itself).
+    assert magics_of(magic_shell).session.sandbox.config.max_displays == 17
     assert any("West" in insight for insight in run.insights)
     assert "Total revenue by region" in capsys.readouterr().out  # the live display's text
     assert magics_of(magic_shell).last_run is run

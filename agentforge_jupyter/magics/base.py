@@ -61,7 +61,7 @@ class _HelpAction(argparse.Action):
 
 
 class help_flag(ArgDecorator):
-    """Adds `-h/--help` to a magic's parser."""
+    """Adds `-h/--help` to a magic's parser (lower case, like IPython's `argument`)."""
 
     def add_to_parser(self, parser: argparse.ArgumentParser, group: Any) -> None:
         add_help_option(parser)

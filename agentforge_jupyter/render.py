@@ -1,29 +1,61 @@
-"""HTML for notebook front ends, built only from escaped text.
+"""HTML for notebook front ends: jinja2 templates with autoescape, the one HTML path.
 
-Nothing from the sandbox or from a model is ever inserted as markup: every value goes through
-html.escape, and tables are built from validated table JSON, never from a kernel's HTML.
+Nothing from the sandbox, a model or a dataset is ever inserted as markup: every value is escaped
+by the template engine unless a template marks it safe (only markup built here, by templates).
+Tables are built from validated table JSON, never from a kernel's HTML. Templates live in
+`agentforge_jupyter/templates/`.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
 from .sandbox.result import TABLE
 
+_ENV = Environment(
+    loader=PackageLoader("agentforge_jupyter", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+)
 
-def esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+
+def render(template: str, **context: Any) -> str:
+    """`template` (a file in agentforge_jupyter/templates/) rendered with escaped `context`."""
+    return _ENV.get_template(template).render(**context)
+
+
+def render_markup(template: str, **context: Any) -> Markup:
+    """Like `render`, marked safe so that it can be nested in another template."""
+    return Markup(render(template, **context))
+
+
+def message_html(
+    label: str = "",
+    *,
+    name: Any = None,
+    code: Any = None,
+    text: Any = None,
+    items: Iterable[Any] = (),
+) -> str:
+    """A one-line notice: bold `label`, then a bold `name`, a `code` value, `text`, `items`."""
+    return render(
+        "message.html.j2", label=label, name=name, code=code, text=text, items=list(items)
+    )
 
 
 def html_table(header: Sequence[Any], rows: Iterable[Sequence[Any]], caption: str = "") -> str:
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return (
-        f'<table class="agentforge-table">{cap}<thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table>"
+    return render(
+        "table.html.j2",
+        header=["" if h is None else h for h in header],
+        rows=[["" if c is None else c for c in row] for row in rows],
+        caption=caption,
     )
 
 

@@ -46,3 +46,26 @@ def _isolated_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -
     """No test touches the repository's own state/ by accident."""
     if "AGENTFORGE_STATE_DIR" not in os.environ:
         monkeypatch.setenv("AGENTFORGE_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
+# ----- magic tests ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def magic_shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A real IPython shell with `%load_ext agentforge_jupyter`, on a fresh state directory.
+
+    Shared by every magic test. Afterwards the agent session (and its sandbox) is closed and the
+    shell singleton cleared, so the next test starts from nothing."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setenv("AGENTFORGE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # inserted cells may plot; no display here
+    InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "agentforge_jupyter")
+    yield shell
+    magics = shell.magics_manager.registry.get("AgentMagics")
+    if magics is not None:
+        magics.close_session()
+    InteractiveShell.clear_instance()

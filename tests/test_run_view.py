@@ -131,3 +131,57 @@ def test_quiet_shows_summary_and_insights_only() -> None:
         view.apply(event)
     html = view.html()
     assert "hidden step" not in html and "seen" in html
+
+
+def test_a_hostile_column_name_in_a_table_is_escaped() -> None:
+    column = "<img src=x onerror=alert(1)>"
+    table = {
+        "columns": [column],
+        "index": [column],
+        "rows": [[1]],
+        "dtypes": ["int64"],
+        "total_rows": 1,
+        "total_columns": 1,
+    }
+    view = view_of(
+        ("step_start", {"step": {**STEP, "title": "t"}, "index": 1, "total": 1}),
+        ("output", {"step": "s1", "attempt": 1, "kind": "display", "mime": TABLE, "data": table}),
+    )
+    html = view.html()
+    assert "<img src=x" not in html
+    assert html.count("&lt;img src=x onerror=alert(1)&gt;") == 2
+    assert "<th>&lt;img" in html and "showing" not in html
+
+
+def test_a_malformed_table_is_shown_as_escaped_text() -> None:
+    view = view_of(
+        ("step_start", {"step": {**STEP, "title": "t"}, "index": 1, "total": 1}),
+        (
+            "output",
+            {"step": "s1", "attempt": 1, "kind": "display", "mime": TABLE, "data": {"x": HOSTILE}},
+        ),
+    )
+    html = view.html()
+    assert "<table" not in html and "<script" not in html and "&lt;script&gt;" in html
+
+
+def test_html_table_escapes_header_caption_and_cells() -> None:
+    from agentforge_jupyter.render import html_table
+
+    html = html_table([HOSTILE], [[HOSTILE], [None]], caption=HOSTILE)
+    assert "<script" not in html and html.count("&lt;script&gt;") == 3
+    assert "<td></td>" in html  # None is an empty cell, not "None"
+
+
+def test_tool_proposal_source_is_shown_escaped() -> None:
+    from types import SimpleNamespace
+
+    from agentforge_jupyter.agent import ToolProposal
+    from agentforge_jupyter.widgets.tool_proposal import proposal_buttons
+
+    code = 'def f(x):\n    """<script>alert(1)</script>"""\n    return x\n'
+    run = SimpleNamespace(tool_proposals=[ToolProposal("f", code, "s1", verified=True)])
+    box = proposal_buttons(run)
+    shown = box.children[0].children[0].value
+    assert "<script>" not in shown and "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+    assert "<details open>" in shown and "inside the sandbox" in shown

@@ -1,8 +1,8 @@
 """The live display of a run in a notebook, updated in place from the run's events.
 
-Everything shown is built here from escaped text: model output, sandbox output and dataset
-values are never inserted as markup. Charts are shown only from base64 that decodes to a real
-PNG; tables only from validated table JSON.
+Everything shown is rendered by the run_view template with autoescape: model output, sandbox
+output and dataset values are never inserted as markup. Charts are shown only from base64 that
+decodes to a real PNG; tables only from validated table JSON.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import Markup
+
 from ..events import Event
-from ..render import esc, table_display_html
+from ..render import render, table_display_html
 from ..sandbox.outputs import checked_png
 from ..sandbox.result import PNG, TABLE, TEXT
 
@@ -169,69 +171,21 @@ class RunView:
         return "\n".join(lines)
 
     def html(self) -> str:
-        parts = [self._header_html()]
-        if not self.quiet:
-            parts.append(self._plan_html())
-            parts.extend(self._step_html(step) for step in self.steps.values())
-        if self.messages:
-            parts.append("".join(f"<p class='af-msg'>{esc(m)}</p>" for m in self.messages))
-        if self.insights:
-            items = "".join(f"<li>{esc(i)}</li>" for i in self.insights)
-            parts.append(f"<h4>Insights</h4><ul>{items}</ul>")
-        return f"<div class='agentforge-run'>{''.join(parts)}</div>"
-
-    def _header_html(self) -> str:
-        h = self.header
-        reason = f" — {esc(self.reason)}" if self.reason and self.status != "ok" else ""
-        return (
-            f"<p><b>AgentForge</b> [{esc(self.status)}{reason}] {esc(self.goal)}<br>"
-            f"<small>brain {esc(h.get('brain'))} ({esc(h.get('model'))}), "
-            f"dataset {esc(h.get('dataset') or '-')}</small></p>"
+        header = {"brain": "", "model": "", "dataset": "", **self.header}
+        return render(
+            "run_view.html.j2",
+            status=self.status,
+            reason=self.reason,
+            goal=self.goal,
+            header=header,
+            quiet=self.quiet,
+            plan=self.plan,
+            plan_text=self.plan_text,
+            steps=list(self.steps.values()),
+            messages=self.messages,
+            insights=self.insights,
+            outputs_of=_outputs,
         )
-
-    def _plan_html(self) -> str:
-        if self.plan:
-            items = "".join(
-                f"<li><b>{esc(s['title'])}</b> <small>{esc(s.get('rationale', ''))}</small></li>"
-                for s in self.plan
-            )
-            return f"<h4>Plan</h4><ol>{items}</ol>"
-        if self.plan_text:
-            return f"<h4>Plan (streaming)</h4><pre>{esc(self.plan_text)}</pre>"
-        return "<p><i>planning...</i></p>"
-
-    def _step_html(self, step: StepView) -> str:
-        if not step.attempts:
-            return f"<h4>{step.index}. {esc(step.title)}</h4><p><i>writing code...</i></p>"
-        *earlier, last = step.attempts
-        folded = "".join(
-            f"<details><summary>attempt {esc(a.number)}: {esc(a.status or 'rejected by lint')}"
-            f" — repaired{': ' + esc(a.repair_reason) if a.repair_reason else ''}</summary>"
-            f"{self._attempt_html(a)}</details>"
-            for a in earlier
-        )
-        return (
-            f"<h4>{step.index}. {esc(step.title)} <small>[{esc(step.status)}]</small></h4>"
-            f"{folded}{self._attempt_html(last)}"
-        )
-
-    def _attempt_html(self, attempt: AttemptView) -> str:
-        parts = [
-            "<details open><summary>code</summary>"
-            f"<pre class='af-code' style='background:#f6f8fa;padding:6px'>{esc(attempt.code)}</pre>"
-            "</details>"
-        ]
-        if attempt.lint_ok is False:
-            items = "".join(
-                f"<li>{esc(f.get('code'))} line {esc(f.get('line'))}: {esc(f.get('message'))}</li>"
-                for f in attempt.lint
-            )
-            parts.append(f"<p>lint rejected the code:</p><ul>{items}</ul>")
-        for kind, data in attempt.outputs:
-            parts.append(_output_html(kind, data))
-        for note in attempt.notes:
-            parts.append(f"<p class='af-note'><small>{esc(note)}</small></p>")
-        return "".join(parts)
 
     # ----- display ----------------------------------------------------------------------
     def show(self) -> None:
@@ -244,19 +198,23 @@ class RunView:
             self._handle.update(self.bundle(), raw=True)
 
 
-def _output_html(kind: str, data: Any) -> str:
+def _outputs(attempt: AttemptView) -> list[dict[str, Any]]:
+    """An attempt's outputs as plain values for the template (which escapes all of them)."""
+    return [_output(kind, data) for kind, data in attempt.outputs]
+
+
+def _output(kind: str, data: Any) -> dict[str, Any]:
     if kind in ("stdout", "stderr"):
-        style = " style='color:#a00'" if kind == "stderr" else ""
-        return f"<pre{style}>{esc(data)}</pre>"
+        return {"kind": "stream", "name": kind, "text": data}
     if kind == PNG:
-        png = checked_png(data, MAX_PNG_BYTES)
-        return f"<img src='data:image/png;base64,{png}'/>" if png else "<p>[invalid image]</p>"
+        png = checked_png(data, MAX_PNG_BYTES)  # base64 of a real PNG, or None
+        return {"kind": "png", "png": png} if png else {"kind": "bad_png"}
     if kind == TABLE and isinstance(data, dict):
         try:
-            return table_display_html(data)
+            return {"kind": "table", "html": Markup(table_display_html(data))}
         except (KeyError, TypeError):
-            return f"<pre>{esc(data)}</pre>"
-    return f"<pre>{esc(data)}</pre>"
+            pass
+    return {"kind": "text", "text": data}
 
 
 __all__ = ["RunView"]

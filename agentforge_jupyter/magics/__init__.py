@@ -14,15 +14,17 @@ from IPython.core.magic import Magics
 from .agent import AgentMagics, AgentRunFailed
 from .base import StateMagics, help_cell_transform
 from .datasets import DatasetMagics
+from .eval import EvalMagics
 from .tools import ToolMagics
 
-MAGICS: list[type[Magics]] = [DatasetMagics, AgentMagics, ToolMagics]
+MAGICS: list[type[Magics]] = [DatasetMagics, AgentMagics, ToolMagics, EvalMagics]
 
 __all__ = [
     "MAGICS",
     "AgentMagics",
     "AgentRunFailed",
     "DatasetMagics",
+    "EvalMagics",
     "StateMagics",
     "ToolMagics",
     "register_magics",

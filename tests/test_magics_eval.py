@@ -1,4 +1,4 @@
-"""`%agent_eval` in a real IPython shell: progress, the live table, and the returned result."""
+"""`%agent_eval` after `%load_ext agentforge_jupyter`: progress, live table, the result."""
 
 from __future__ import annotations
 
@@ -8,19 +8,9 @@ from pathlib import Path
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from agentforge_jupyter.magics_eval import EvalMagics
-
-
-@pytest.fixture
-def shell() -> InteractiveShell:
-    shell = InteractiveShell.instance()
-    shell.register_magics(EvalMagics)
-    yield shell
-    InteractiveShell.clear_instance()
-
 
 def test_agent_eval_shows_progress_and_returns_the_result(
-    shell: InteractiveShell, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    magic_shell: InteractiveShell, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bench = tmp_path / "bench"
     bench.mkdir()
@@ -38,7 +28,7 @@ def test_agent_eval_shows_progress_and_returns_the_result(
     (bench / "labels.jsonl").write_text(json.dumps({"id": 1, "common_answers": [["rows", "1"]]}))
     (tmp_path / "a.jsonl").write_text(json.dumps({"id": 1, "response": "@rows[1]"}))
 
-    result = shell.run_line_magic(
+    result = magic_shell.run_line_magic(
         "agent_eval", f"dabench:{bench} --brain replay:{tmp_path / 'a.jsonl'}"
     )
 
@@ -48,16 +38,16 @@ def test_agent_eval_shows_progress_and_returns_the_result(
     assert f"evaluation {result.id}" in out and "100.0% (1/1)" in out
 
 
-def test_agent_eval_rejects_unknown_options(shell: InteractiveShell) -> None:
+def test_agent_eval_rejects_unknown_options(magic_shell: InteractiveShell) -> None:
     from IPython.core.error import UsageError
 
     with pytest.raises(UsageError):
-        shell.run_line_magic("agent_eval", "ds1000:x --frobnicate")
+        magic_shell.run_line_magic("agent_eval", "ds1000:x --frobnicate")
 
 
 def test_progress_widget_updates_and_escapes_names() -> None:
     from agentforge_jupyter.evals.tasks import TaskRecord
-    from agentforge_jupyter.magics_eval import EvalProgress
+    from agentforge_jupyter.magics.eval import EvalProgress
 
     brain = "replay:<script>alert(1)</script>.jsonl"
     progress = EvalProgress([brain])

@@ -9,8 +9,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic import line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from .base import StateMagics, help_flag, parse_line, positive_float, positive_int
 
 
 class EvalProgress:
@@ -27,7 +29,7 @@ class EvalProgress:
         self.widget = widgets.VBox([widgets.HBox([self.bar, self.label]), self.table])
 
     def __call__(self, record: Any, done: int, total: int) -> None:
-        from .evals.summary import summarize, text_report
+        from ..evals.summary import summarize, text_report
 
         self.records.append(record)
         self.bar.max, self.bar.value = total, done
@@ -37,27 +39,30 @@ class EvalProgress:
 
 
 @magics_class
-class EvalMagics(Magics):
+class EvalMagics(StateMagics):
     @magic_arguments()
+    @help_flag()
     @argument("suite", help="ds1000:PATH or dabench:DIR")
     @argument("--brain", action="append", default=[], help="a brain (repeat to compare)")
     @argument("--mode", choices=("completion", "agent"), default="completion")
-    @argument("--limit", type=int, help="at most N tasks")
+    @argument("--limit", type=positive_int, help="at most N tasks")
     @argument("--library", help="DS-1000: only this library")
     @argument("--level", help="DABench: only this level")
     @argument("--seed", type=int, help="sample --limit tasks with this seed")
-    @argument("--workers", type=int, help="parallel sandboxes (default: the cores)")
-    @argument("--timeout", type=float, default=120.0, help="seconds per task")
+    @argument("--workers", type=positive_int, help="parallel sandboxes (default: the cores)")
+    @argument("--timeout", type=positive_float, default=120.0, help="seconds per task")
     @argument("--resume", metavar="ID", help="finish an interrupted evaluation")
     @line_magic
     def agent_eval(self, line: str) -> Any:
         """Run a benchmark through one or more brains; returns the EvalResult."""
         from IPython.display import display
 
-        from .evals import run_eval
-        from .evals.summary import text_report
+        from ..evals import run_eval
+        from ..evals.summary import text_report
 
-        args = parse_argstring(self.agent_eval, line)
+        args = parse_line(self.agent_eval, line)
+        if args is None:
+            return None
         progress = EvalProgress(list(args.brain))
         display(progress.widget)
         result = run_eval(
@@ -72,6 +77,7 @@ class EvalMagics(Magics):
             timeout=args.timeout,
             resume=args.resume,
             on_record=progress,
+            state=self.store(),
         )
         print(f"evaluation {result.id}\n{text_report(result.summary)}")
         return result

@@ -24,7 +24,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from agentforge_jupyter.brains.base import BrainReply, BrainRequest, DeltaCallback
-from agentforge_jupyter.brains.errors import BrainError
 
 __all__ = [
     "FakeOpenAIServer",
@@ -32,6 +31,8 @@ __all__ = [
     "QueuedBrain",
     "RecordedRequest",
     "Scripted",
+    "code",
+    "plan_json",
 ]
 
 
@@ -374,11 +375,30 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+# --------------------------------------------------------------------------- scripted replies
+
+
+def plan_json(*titles: str) -> str:
+    """A plan reply with one step per title (ids s1, s2, ...)."""
+    steps = [
+        {"id": f"s{i}", "title": t, "rationale": "r", "expected": "e"}
+        for i, t in enumerate(titles, start=1)
+    ]
+    return json.dumps({"goal": "g", "steps": steps})
+
+
+def code(source: str) -> str:
+    """A code reply: prose, then ``source`` in a python fence."""
+    return f"Here you go:\n```python\n{source}\n```\n"
+
+
 # --------------------------------------------------------------------------- queued brain
 
 
-class QueueExhaustedError(BrainError):
-    """A QueuedBrain was asked more often than replies were queued."""
+class QueueExhaustedError(AssertionError):
+    """A QueuedBrain was asked more often than replies were queued: a broken test script, not
+    a brain failure. Not a BrainError, so the agent does not turn it into a failed run; it
+    propagates (after the run is recorded) and fails the test."""
 
 
 Reply = str | BaseException | Callable[[BrainRequest], "str | BrainReply"]

@@ -23,21 +23,9 @@ from agentforge_jupyter.events import read_events
 from agentforge_jupyter.sandbox import KernelSandbox
 from agentforge_jupyter.sandbox.result import PNG, TABLE, Display, ErrorInfo, ExecutionResult
 from agentforge_jupyter.state import StateDir
-from tests.fakes import QueuedBrain
+from tests.fakes import QueuedBrain, code, plan_json
 
 FRAME = pd.DataFrame({"region": ["N", "S", "N", "E"], "revenue": [10.0, 20.0, 30.0, 5.0]})
-
-
-def plan_json(*titles: str) -> str:
-    steps = [
-        {"id": f"s{i}", "title": t, "rationale": "r", "expected": "e"}
-        for i, t in enumerate(titles, start=1)
-    ]
-    return json.dumps({"goal": "g", "steps": steps})
-
-
-def code(source: str) -> str:
-    return f"Here you go:\n```python\n{source}\n```\n"
 
 
 @pytest.fixture
@@ -276,15 +264,17 @@ async def test_state_lost_is_reported_to_the_brain_and_the_run(sandbox, store):
 # --------------------------------------------------------------------------- limits
 
 
-async def test_step_limit(sandbox, store):
-    brain = QueuedBrain([plan_json("A", "B", "C"), code("print(1)")])
+async def test_the_step_cap_is_what_the_user_asked_for_not_a_failure(sandbox, store):
+    brain = QueuedBrain([plan_json("A", "B", "C"), code("print('FACT: a = 1')"), "- a is 1"])
     run = await make_agent(brain, sandbox, store, limits=RunLimits(max_steps=1)).arun("g")
-    assert run.status == "limit"
-    assert "3 steps and the limit is 1" in run.reason
-    limit = next(e for e in run.events if e.type == "limit")
-    assert limit["kind"] == "steps" and limit["limit"] == 1
+    assert run.status == "ok", run.reason
+    assert "1 of 3 planned steps ran" in run.reason and "step limit is 1" in run.reason
+    assert not any(e.type == "limit" for e in run.events)
     assert [s.status for s in run.steps] == ["ok"]
-    assert run.events[-1]["status"] == "limit"
+    assert brain.tasks == ["plan", "code", "insights"]
+    assert next(e for e in run.events if e.type == "step_start")["total"] == 1
+    end = run.events[-1]
+    assert end["status"] == "ok" and end["steps_planned"] == 3 and end["steps_ok"] == 1
 
 
 async def test_brain_call_limit(sandbox, store):

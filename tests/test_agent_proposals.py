@@ -10,8 +10,7 @@ from agentforge_jupyter.agent import Agent, AgentError, accept_proposal
 from agentforge_jupyter.datasets import DatasetRegistry
 from agentforge_jupyter.state import StateDir
 from agentforge_jupyter.tools import ToolRegistry
-from tests.fakes import QueuedBrain
-from tests.test_agent import code, plan_json
+from tests.fakes import QueuedBrain, code, plan_json
 
 BAD_TOOL = '''```python
 def halve(x):
@@ -56,7 +55,7 @@ def test_finance_specialist_proposes_a_verified_volatility_tool(store: StateDir)
 
 
 def test_a_failing_proposal_is_reported_and_never_stored(store: StateDir) -> None:
-    brain = QueuedBrain([plan_json("One"), code("print(1)"), BAD_TOOL, "- one"])
+    brain = QueuedBrain([plan_json("One"), code("print(1)"), "- one", BAD_TOOL])
     with Agent(brain=brain, dataset="sales_q3", state=store, auto_register=True) as agent:
         run = agent.run("anything")
     assert run.status == "ok"
@@ -70,7 +69,7 @@ def test_a_failing_proposal_is_reported_and_never_stored(store: StateDir) -> Non
 
 
 def test_no_tool_means_no_proposal(store: StateDir) -> None:
-    brain = QueuedBrain([plan_json("One"), code("print(1)"), "NO_TOOL", "- one"])
+    brain = QueuedBrain([plan_json("One"), code("print(1)"), "- one", "NO_TOOL"])
     with Agent(brain=brain, dataset="sales_q3", state=store, propose_tools=True) as agent:
         run = agent.run("anything")
     assert run.status == "ok" and run.tool_proposals == []

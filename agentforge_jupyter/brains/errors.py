@@ -58,7 +58,12 @@ class PlanParseError(BrainReplyError):
     """A plan reply is not a JSON object matching the plan schema.
 
     The message is written for the model: the agent sends it back once to ask for a fixed plan.
+    `problem` is the short reason alone ("no JSON object was found in the reply"), for users.
     """
+
+    def __init__(self, message: str, problem: str = "") -> None:
+        super().__init__(message)
+        self.problem = problem or message
 
 
 class CodeParseError(BrainReplyError):

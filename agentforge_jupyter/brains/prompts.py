@@ -20,10 +20,12 @@ from agentforge_jupyter.brains.plan_parsing import PLAN_SCHEMA
 
 __all__ = [
     "DEFAULT_ALLOWED_IMPORTS",
+    "MAX_ERROR_CHARS",
     "MAX_HISTORY_CHARS",
     "MAX_OBSERVATIONS_CHARS",
     "MAX_OBSERVATION_CHARS",
     "MAX_PROFILE_CHARS",
+    "MAX_TOOL_DOC_CHARS",
     "build_messages",
     "cap_text",
     "fence_data",
@@ -48,7 +50,9 @@ DEFAULT_ALLOWED_IMPORTS: tuple[str, ...] = (
     "re",
     "json",
 )
-MAX_OBSERVATION_CHARS = 2_000
+MAX_OBSERVATION_CHARS = 4_000
+MAX_ERROR_CHARS = 4_000
+MAX_TOOL_DOC_CHARS = 600
 MAX_OBSERVATIONS_CHARS = 12_000
 MAX_PROFILE_CHARS = 8_000
 MAX_HISTORY_CHARS = 4_000
@@ -264,9 +268,7 @@ def _task_instructions(request: BrainRequest) -> str:
                 "Code that failed:\n```python\n" + request.previous_code.rstrip() + "\n```"
             )
         if request.error:
-            parts.append(
-                fence_data("What went wrong", cap_text(request.error, MAX_OBSERVATION_CHARS))
-            )
+            parts.append(fence_data("What went wrong", cap_text(request.error, MAX_ERROR_CHARS)))
         parts.append("Reply with the complete corrected code in one ```python fenced block.")
         return "\n\n".join(parts)
     if task == "insights":

@@ -30,12 +30,7 @@ from agentforge_jupyter.brains.errors import (
     BrainTimeoutError,
 )
 from agentforge_jupyter.brains.plan_parsing import plan_response_format
-from agentforge_jupyter.brains.prompts import (
-    DEFAULT_ALLOWED_IMPORTS,
-    Message,
-    build_messages,
-    prompt_hash,
-)
+from agentforge_jupyter.brains.prompts import Message, build_messages, prompt_hash
 
 __all__ = ["DUMMY_API_KEY", "OpenAIBrain", "is_local_url"]
 
@@ -74,7 +69,7 @@ class OpenAIBrain:
         supports_json_schema: bool = False,
         stream: bool = True,
         max_tokens: int | None = None,
-        allowed_imports: Sequence[str] = DEFAULT_ALLOWED_IMPORTS,
+        allowed_imports: Sequence[str] | None = None,
     ) -> None:
         if not base_url or urlsplit(base_url).scheme not in ("http", "https"):
             raise BrainConfigError(
@@ -93,7 +88,8 @@ class OpenAIBrain:
         self.supports_json_schema = supports_json_schema
         self.stream = stream
         self.max_tokens = max_tokens
-        self.allowed_imports = tuple(allowed_imports)
+        # None: the lint policy's list (brains/prompts.allowed_imports).
+        self.allowed_imports = tuple(allowed_imports) if allowed_imports is not None else None
         # Features this endpoint refused once; not offered again.
         self.unsupported: set[str] = set()
 
@@ -135,7 +131,7 @@ class OpenAIBrain:
     # -- the Brain protocol
 
     async def ask(self, request: BrainRequest, on_delta: DeltaCallback | None = None) -> BrainReply:
-        messages = build_messages(request, allowed_imports=self.allowed_imports)
+        messages = build_messages(request, imports=self.allowed_imports)
         response_format = (
             plan_response_format() if request.task == "plan" and self.supports_json_schema else None
         )

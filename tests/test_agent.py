@@ -626,3 +626,63 @@ async def test_registered_dataset_through_the_isolated_sandbox(store, full_isola
         assert agent.session.sandbox.config.datasets_dir == str(store.data_dir)
         assert "FACT:" in run.steps[0].result.stdout
     assert agent.session.sandbox is None  # the session's own sandbox was shut down
+
+
+# --------------------------------------------------------------------------- paths that break
+
+
+async def test_a_brain_script_that_runs_out_fails_the_test_not_the_run(sandbox, store):
+    from tests.fakes import QueueExhaustedError
+
+    brain = QueuedBrain([plan_json("A"), code("print(1)")])  # no insights reply queued
+    agent = make_agent(brain, sandbox, store)
+    with pytest.raises(QueueExhaustedError, match="no reply queued for task 'insights'"):
+        await agent.arun("g")
+    run = agent.last_run
+    assert run.status == "failed" and "internal error: QueueExhaustedError" in run.reason
+    assert not any(e.type == "error" and e["stage"] == "brain" for e in run.events)
+
+
+async def test_the_sandbox_failing_to_start_fails_the_run_clearly(store):
+    # 40 MiB of address space is too little for ipykernel to start: a real start-up failure.
+    settings = {"isolation": "none", "memory_mb": 40}
+    brain = QueuedBrain([plan_json("A"), code("print(1)"), "- one"])
+    async with Agent(brain=brain, dataset=FRAME, state=store, sandbox_settings=settings) as agent:
+        run = await agent.arun("g")
+    assert run.status == "failed"
+    assert "sandbox could not be prepared" in run.reason and "did not start" in run.reason
+    error = next(e for e in run.events if e.type == "error")
+    assert error["stage"] == "sandbox"
+    assert brain.tasks == ["plan"]  # no code was asked for a sandbox that is not there
+    assert read_events(run.run_dir)[-1]["status"] == "failed"
+
+
+async def test_a_dataset_file_that_vanished_fails_the_run_and_says_which(sandbox, store):
+    from agentforge_jupyter.datasets import DatasetRegistry
+
+    registry = DatasetRegistry(store)
+    info = registry.ensure_sample()
+    agent = Agent(brain=QueuedBrain([plan_json("A")]), dataset="sales_q3", state=store)
+    agent.session.sandbox, agent.session.owns_sandbox = sandbox, False
+    registry.path(info.name).unlink()
+    run = await agent.arun("g")
+    assert run.status == "failed", run.reason
+    assert "sales_q3" in run.reason and "is missing" in run.reason and "add it again" in run.reason
+    assert next(e for e in run.events if e.type == "run_start")["dataset"] is None
+    assert next(e for e in run.events if e.type == "error")["stage"] == "dataset"
+    assert agent.brain.requests == []  # nothing was asked about data that is not there
+    assert (run.run_dir / "run.json").exists()
+
+
+async def test_a_broken_tools_json_does_not_stop_a_run(sandbox, store):
+    brain = QueuedBrain(
+        [plan_json("A"), code("print(1)"), "- one", plan_json("B"), code("print(2)"), "- two"]
+    )
+    agent = make_agent(brain, sandbox, store)
+    store.root.mkdir(parents=True, exist_ok=True)
+    for broken in ("{not json", '{"tools": 5, "schema": "x"}'):
+        store.tools_json.write_text(broken)
+        run = await agent.arun("top regions by revenue")
+        assert run.status == "ok", (broken, run.reason)
+        assert run.tools == [] and not any(e.type == "tools" for e in run.events)
+    assert all(r.tools == [] for r in brain.requests)

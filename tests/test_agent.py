@@ -11,15 +11,18 @@ import pandas as pd
 import pytest
 
 from agentforge_jupyter.agent import (
+    DEFAULT_MAX_STEPS,
     Agent,
     AgentError,
     RunLimits,
     observation_text,
     split_insights,
+    validate_steps,
 )
 from agentforge_jupyter.brains.base import BrainReply, BrainRequest
 from agentforge_jupyter.brains.errors import BrainConnectionError
 from agentforge_jupyter.events import read_events
+from agentforge_jupyter.run import InvalidSteps
 from agentforge_jupyter.sandbox import KernelSandbox
 from agentforge_jupyter.sandbox.result import PNG, TABLE, Display, ErrorInfo, ExecutionResult
 from agentforge_jupyter.state import StateDir
@@ -686,3 +689,88 @@ async def test_a_broken_tools_json_does_not_stop_a_run(sandbox, store):
         assert run.status == "ok", (broken, run.reason)
         assert run.tools == [] and not any(e.type == "tools" for e in run.events)
     assert all(r.tools == [] for r in brain.requests)
+
+
+# --------------------------------------------------------------------------- what users hit
+
+
+def test_the_readme_example_works_on_a_fresh_state_directory(tmp_path):
+    fresh = StateDir(tmp_path / "fresh")
+    settings = {"isolation": "none"}
+    with Agent(
+        brain="offline-finance", dataset="sales_q3", state=fresh, sandbox_settings=settings
+    ) as agent:
+        run = agent.run("Which region drove Q3 revenue?")
+    assert run.status == "ok", run.reason
+    assert run.dataset.name == "sales_q3" and run.state_root == fresh.root
+
+
+@pytest.mark.parametrize("value", [1, "3", " 8 "])
+def test_validate_steps_accepts_positive_whole_numbers(value):
+    assert validate_steps(value) == int(str(value))
+
+
+@pytest.mark.parametrize("value", [0, -2, "0", "x", "2.5", True, None])
+def test_validate_steps_refuses_anything_else_with_one_message(value):
+    with pytest.raises(InvalidSteps, match="positive whole number") as caught:
+        validate_steps(value)
+    assert isinstance(caught.value, AgentError)
+
+
+def test_validate_steps_is_an_argparse_type_with_its_own_message(capsys):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="agentforge analyze")
+    parser.add_argument("--steps", type=validate_steps, default=DEFAULT_MAX_STEPS)
+    assert parser.parse_args([]).steps == DEFAULT_MAX_STEPS == RunLimits().max_steps == 8
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--steps", "0"])
+    assert "must be a positive whole number (1, 2, ...), not '0'" in capsys.readouterr().err
+
+
+async def test_no_repair_is_announced_on_the_last_attempt(sandbox, store):
+    brain = QueuedBrain([plan_json("A"), code("import os"), code("import os")])
+    run = await make_agent(brain, sandbox, store, repairs=1).arun("g")
+    assert run.status == "failed"
+    lint_events = [e for e in run.events if e.type == "lint"]
+    assert [e["will_repair"] for e in lint_events] == [True, False]
+    errors = [e for e in run.events if e.type == "error" and e["stage"] == "lint"]
+    assert [e["will_repair"] for e in errors] == [True, False]
+    assert len([e for e in run.events if e.type == "repair"]) == 1
+
+
+async def test_a_plan_that_never_parses_tells_the_user_what_to_try(sandbox, store):
+    brain = QueuedBrain(["no plan here", "still prose"])
+    run = await make_agent(brain, sandbox, store).arun("g")
+    assert run.status == "failed"
+    assert "no JSON object was found" in run.reason and "stronger model" in run.reason
+    assert "Reply with only one JSON object" not in run.reason  # that text is for the model
+    messages = [e["message"] for e in run.events if e.type == "error"]
+    assert not any("Reply with only one JSON object" in m for m in messages)
+    assert "asking the brain once more" in messages[0]
+    # The model got its instruction on the retry.
+    assert "Reply with only one JSON object" in brain.requests[1].error
+
+
+async def test_http_500_on_the_insights_keeps_the_results(sandbox, store, openai_server):
+    openai_server.reply(plan_json("Count"), code("print('FACT: rows =', len(df))"))
+    openai_server.server_error().server_error()
+    run = await make_agent(http_brain(openai_server, retries=1), sandbox, store).arun("count")
+    assert run.status == "ok", run.reason
+    assert run.steps[0].status == "ok" and "FACT: rows = 4" in run.steps[0].result.stdout
+    assert run.insights == [] and "500" in run.insights_error
+    assert "insights unavailable" in run.reason
+    error = next(e for e in run.events if e.type == "error")
+    assert error["stage"] == "insights" and "insights unavailable" in error["message"]
+    assert json.loads((run.run_dir / "run.json").read_text())["insights_error"]
+
+
+async def test_last_run_is_kept_when_a_run_is_cancelled(sandbox, store):
+    brain = QueuedBrain([plan_json("A")], latency=30.0)
+    agent = make_agent(brain, sandbox, store)
+    task = asyncio.create_task(agent.arun("g"))
+    await _wait_for_event(None, agent, "run_start")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert agent.last_run is not None and agent.last_run.status == "cancelled"

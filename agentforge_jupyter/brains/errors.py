@@ -14,6 +14,7 @@ __all__ = [
     "CodeParseError",
     "DuplicateBrainError",
     "PlanParseError",
+    "ReplyTooLongError",
     "UnknownBrainError",
 ]
 
@@ -64,6 +65,11 @@ class PlanParseError(BrainReplyError):
     def __init__(self, message: str, problem: str = "") -> None:
         super().__init__(message)
         self.problem = problem or message
+
+
+class ReplyTooLongError(BrainReplyError):
+    """A reply passed the brain's size cap (a server that ignores max_tokens); it was cut off
+    and dropped. Like any unusable reply it goes back to the model (plan retry, repair)."""
 
 
 class CodeParseError(BrainReplyError):

@@ -23,16 +23,21 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pandas as pd
+
 from agentforge_jupyter.brains.base import BrainReply, BrainRequest, DeltaCallback
 
 __all__ = [
+    "FRAME",
     "FakeOpenAIServer",
     "QueueExhaustedError",
     "QueuedBrain",
     "RecordedRequest",
     "Scripted",
     "code",
+    "http_brain",
     "plan_json",
+    "wait_for_event",
 ]
 
 
@@ -375,7 +380,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-# --------------------------------------------------------------------------- scripted replies
+# --------------------------------------------------------------------------- agent runs
+
+#: A small frame the agent tests analyse (sent to the sandbox as Parquet).
+FRAME = pd.DataFrame({"region": ["N", "S", "N", "E"], "revenue": [10.0, 20.0, 30.0, 5.0]})
 
 
 def plan_json(*titles: str) -> str:
@@ -390,6 +398,32 @@ def plan_json(*titles: str) -> str:
 def code(source: str) -> str:
     """A code reply: prose, then ``source`` in a python fence."""
     return f"Here you go:\n```python\n{source}\n```\n"
+
+
+def http_brain(server: FakeOpenAIServer, **options: Any) -> Any:
+    """A real OpenAIBrain talking to ``server`` (key from $AGENTFORGE_TEST_KEY)."""
+    from agentforge_jupyter.brains.openai_brain import OpenAIBrain
+
+    options.setdefault("timeout", 5.0)
+    options.setdefault("retries", 2)
+    return OpenAIBrain(
+        name="fake-http",
+        model="base",
+        base_url=server.base_url,
+        api_key_env="AGENTFORGE_TEST_KEY",
+        **options,
+    )
+
+
+async def wait_for_event(agent: Any, kind: str, timeout: float = 30.0) -> None:
+    """Wait until the agent's newest run has emitted an event of type ``kind``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = agent.last_run
+        if run is not None and any(e.type == kind for e in run.events):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no {kind} event within {timeout} s")
 
 
 # --------------------------------------------------------------------------- queued brain

@@ -37,6 +37,7 @@ __all__ = [
     "prompt_hash",
     "render_tools",
     "system_prompt",
+    "tools_section",
 ]
 
 MAX_OBSERVATION_CHARS = 4_000  # one step's output, as recorded and as shown to the brain
@@ -112,13 +113,7 @@ def build_messages(
     if request.history:
         parts.append(fence_data("Earlier runs in this session", _history_text(request.history)))
     if request.tools:
-        parts.append(
-            "Verified tools are importable in the sandbox; prefer them to rewriting the same "
-            "logic. Import one with `from agentforge_tools import NAME`."
-        )
-        parts.append(
-            fence_data("Verified tools: signatures and docstrings", render_tools(request.tools))
-        )
+        parts.append(tools_section(request.tools))
     if request.plan is not None and request.task != "plan":
         parts.append("Plan:\n" + _plan_text(request.plan))
     if request.observations:
@@ -139,6 +134,16 @@ def build_messages(
         {"role": "system", "content": system_prompt(variable, imports)},
         {"role": "user", "content": "\n\n".join(parts)},
     ]
+
+
+def tools_section(tools: Sequence[Mapping[str, Any] | Any]) -> str:
+    """The tools part of the user message exactly as sent: the instruction (ours, outside the
+    fence), then the rendered tools as DATA. What benchmarks measure as the prompt's cost."""
+    return (
+        "Verified tools are importable in the sandbox; prefer them to rewriting the same "
+        "logic. Import one with `from agentforge_tools import NAME`.\n\n"
+        + fence_data("Verified tools: signatures and docstrings", render_tools(tools))
+    )
 
 
 def render_tools(tools: Sequence[Mapping[str, Any] | Any]) -> str:

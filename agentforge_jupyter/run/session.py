@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,6 +97,27 @@ class AgentSession:
             if not self.sandbox.started:
                 await self.sandbox.start()
         return self.sandbox
+
+    def start_in_background(self) -> concurrent.futures.Future[None]:
+        """Start the sandbox now, on AgentForge's background loop (the one the sync API uses),
+        and return at once: a front end calls this when it loads (`%load_ext`) so the
+        first run does not wait for a cold kernel. A failed start is logged here and reported
+        by the first run, which tries again."""
+        from .._loop import background_loop
+
+        loop = background_loop()
+        if self.loop is not None and not self.loop.is_closed() and self.loop is not loop:
+            raise AgentError(
+                "this session's sandbox belongs to another event loop; start it in the "
+                "background only for sessions used with the sync API"
+            )
+        return asyncio.run_coroutine_threadsafe(self._warm(), loop)
+
+    async def _warm(self) -> None:
+        try:
+            await self.ensure_sandbox()
+        except Exception as exc:  # the first run reports it properly
+            log.warning("the sandbox did not start in the background: %s", exc)
 
     async def load(self, ref: DatasetRef, frame: pd.DataFrame | None = None) -> None:
         """Put the run's data into the sandbox as `ref.variable`, unless it is already there."""

@@ -404,15 +404,8 @@ def http_brain(server: FakeOpenAIServer, **options: Any) -> Any:
     """A real OpenAIBrain talking to ``server`` (key from $AGENTFORGE_TEST_KEY)."""
     from agentforge_jupyter.brains.openai_brain import OpenAIBrain
 
-    options.setdefault("timeout", 5.0)
-    options.setdefault("retries", 2)
-    return OpenAIBrain(
-        name="fake-http",
-        model="base",
-        base_url=server.base_url,
-        api_key_env="AGENTFORGE_TEST_KEY",
-        **options,
-    )
+    settings = {"timeout": 5.0, "retries": 2, **options, "api_key_env": "AGENTFORGE_TEST_KEY"}
+    return OpenAIBrain(name="fake-http", model="base", base_url=server.base_url, **settings)
 
 
 async def wait_for_event(agent: Any, kind: str, timeout: float = 30.0) -> None:

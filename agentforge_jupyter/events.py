@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from .errors import AgentForgeError
 from .state import append_jsonl, read_jsonl
@@ -30,7 +30,9 @@ __all__ = [
     "EVENT_TYPES",
     "FINAL_TYPE",
     "Event",
+    "EventConsumer",
     "EventError",
+    "EventType",
     "RunRecorder",
     "Subscriber",
     "follow_events",
@@ -43,8 +45,33 @@ log = logging.getLogger(__name__)
 EVENTS_FILE = "events.jsonl"
 FINAL_TYPE = "run_end"
 
-#: Every event type, with the payload keys it always carries (see docs/agent.md).
-EVENT_TYPES: dict[str, tuple[str, ...]] = {
+EventType = Literal[
+    "run_start",
+    "brain_call",
+    "plan_delta",
+    "plan",
+    "step_start",
+    "code",
+    "lint",
+    "output",
+    "execution",
+    "error",
+    "repair",
+    "state_lost",
+    "observation",
+    "step_end",
+    "insight",
+    "tools",
+    "tool_proposal",
+    "tool_registered",
+    "limit",
+    "cancelled",
+    "run_end",
+]
+
+#: Every event type, with the payload keys it always carries (see docs/agent.md). `emit`
+#: refuses an event without them.
+EVENT_TYPES: dict[EventType, tuple[str, ...]] = {
     "run_start": ("goal", "dataset", "brain", "brain_kind", "model", "limits", "session_id"),
     "brain_call": ("task", "step", "attempt", "model", "prompt_tokens", "completion_tokens"),
     "plan_delta": ("text", "attempt"),
@@ -68,7 +95,11 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "run_end": ("status", "reason", "duration_s"),
 }
 
+if set(EVENT_TYPES) != set(get_args(EventType)):  # pragma: no cover - a broken edit
+    raise RuntimeError("EVENT_TYPES and EventType list different event types")
+
 _RESERVED = ("run_id", "seq", "type", "ts")
+_HANDLER_PREFIX = "_on_"
 
 
 class EventError(AgentForgeError):
@@ -163,13 +194,10 @@ class RunRecorder:
     def next_seq(self) -> int:
         return len(self.events)
 
-    def emit(self, type: str, **data: Any) -> Event:
-        """Record one event; `seq` counts from 0 in emission order."""
-        if type not in EVENT_TYPES:
-            raise EventError(f"unknown event type {type!r}; known: {', '.join(EVENT_TYPES)}")
-        clash = [k for k in _RESERVED if k in data]
-        if clash:
-            raise EventError(f"event payload may not set {clash}: those keys are the envelope")
+    def emit(self, type: EventType, **data: Any) -> Event:
+        """Record one event; `seq` counts from 0 in emission order. Raises EventError for an
+        unknown type, a missing required payload key, or a payload that sets envelope keys."""
+        _check_payload(type, data)
         with self._lock:
             if self.closed:
                 raise EventError(f"run {self.run_id} has ended; no more events can be recorded")
@@ -246,6 +274,52 @@ class RunRecorder:
 
     def of_type(self, *types: str) -> Iterator[Event]:
         return (e for e in list(self.events) if e.type in types)
+
+
+def _check_payload(type: str, data: dict[str, Any]) -> None:
+    if type not in EVENT_TYPES:
+        raise EventError(f"unknown event type {type!r}; known: {', '.join(EVENT_TYPES)}")
+    missing = [k for k in EVENT_TYPES[type] if k not in data]  # type: ignore[index]
+    if missing:
+        raise EventError(f"event {type!r} is missing its required payload key(s) {missing}")
+    clash = [k for k in _RESERVED if k in data]
+    if clash:
+        raise EventError(f"event payload may not set {clash}: those keys are the envelope")
+
+
+class EventConsumer:
+    """Base class of anything built from events: `apply(event)` (or calling the consumer)
+    dispatches to the method `_on_<type>` when the class has one.
+
+    A subclass that defines `_on_<name>` for a name that is no event type is refused when
+    the class is created, so a typo in a handler name fails loudly instead of never running.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        unknown = sorted(
+            name
+            for name in vars(cls)
+            if name.startswith(_HANDLER_PREFIX) and name[len(_HANDLER_PREFIX) :] not in EVENT_TYPES
+        )
+        if unknown:
+            raise EventError(
+                f"{cls.__qualname__} handles no such event type: {', '.join(unknown)}. "
+                f"Event types: {', '.join(EVENT_TYPES)}"
+            )
+
+    @classmethod
+    def handled_types(cls) -> list[str]:
+        """The event types this consumer has a handler for."""
+        return [t for t in EVENT_TYPES if callable(getattr(cls, _HANDLER_PREFIX + t, None))]
+
+    def apply(self, event: Event) -> None:
+        handler = getattr(self, _HANDLER_PREFIX + event.type, None)
+        if handler is not None:
+            handler(event)
+
+    def __call__(self, event: Event) -> None:
+        self.apply(event)
 
 
 def _events_path(run_dir: str | os.PathLike[str]) -> Path:

@@ -23,15 +23,21 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pandas as pd
+
 from agentforge_jupyter.brains.base import BrainReply, BrainRequest, DeltaCallback
-from agentforge_jupyter.brains.errors import BrainError
 
 __all__ = [
+    "FRAME",
     "FakeOpenAIServer",
     "QueueExhaustedError",
     "QueuedBrain",
     "RecordedRequest",
     "Scripted",
+    "code",
+    "http_brain",
+    "plan_json",
+    "wait_for_event",
 ]
 
 
@@ -374,11 +380,52 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+# --------------------------------------------------------------------------- agent runs
+
+#: A small frame the agent tests analyse (sent to the sandbox as Parquet).
+FRAME = pd.DataFrame({"region": ["N", "S", "N", "E"], "revenue": [10.0, 20.0, 30.0, 5.0]})
+
+
+def plan_json(*titles: str) -> str:
+    """A plan reply with one step per title (ids s1, s2, ...)."""
+    steps = [
+        {"id": f"s{i}", "title": t, "rationale": "r", "expected": "e"}
+        for i, t in enumerate(titles, start=1)
+    ]
+    return json.dumps({"goal": "g", "steps": steps})
+
+
+def code(source: str) -> str:
+    """A code reply: prose, then ``source`` in a python fence."""
+    return f"Here you go:\n```python\n{source}\n```\n"
+
+
+def http_brain(server: FakeOpenAIServer, **options: Any) -> Any:
+    """A real OpenAIBrain talking to ``server`` (key from $AGENTFORGE_TEST_KEY)."""
+    from agentforge_jupyter.brains.openai_brain import OpenAIBrain
+
+    settings = {"timeout": 5.0, "retries": 2, **options, "api_key_env": "AGENTFORGE_TEST_KEY"}
+    return OpenAIBrain(name="fake-http", model="base", base_url=server.base_url, **settings)
+
+
+async def wait_for_event(agent: Any, kind: str, timeout: float = 30.0) -> None:
+    """Wait until the agent's newest run has emitted an event of type ``kind``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = agent.last_run
+        if run is not None and any(e.type == kind for e in run.events):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no {kind} event within {timeout} s")
+
+
 # --------------------------------------------------------------------------- queued brain
 
 
-class QueueExhaustedError(BrainError):
-    """A QueuedBrain was asked more often than replies were queued."""
+class QueueExhaustedError(AssertionError):
+    """A QueuedBrain was asked more often than replies were queued: a broken test script, not
+    a brain failure. Not a BrainError, so the agent does not turn it into a failed run; it
+    propagates (after the run is recorded) and fails the test."""
 
 
 Reply = str | BaseException | Callable[[BrainRequest], "str | BrainReply"]

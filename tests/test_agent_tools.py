@@ -14,8 +14,7 @@ from agentforge_jupyter.agent import Agent
 from agentforge_jupyter.datasets import DatasetRegistry
 from agentforge_jupyter.export import export_notebook
 from agentforge_jupyter.state import StateDir
-from tests.fakes import QueuedBrain
-from tests.test_agent import code, plan_json
+from tests.fakes import QueuedBrain, code, plan_json
 
 REPO_TOOLS = Path(__file__).resolve().parents[1] / "state" / "tools.json"
 

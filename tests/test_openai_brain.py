@@ -14,8 +14,14 @@ from agentforge_jupyter.brains.errors import (
     BrainHTTPError,
     BrainReplyError,
     BrainTimeoutError,
+    ReplyTooLongError,
 )
-from agentforge_jupyter.brains.openai_brain import DUMMY_API_KEY, OpenAIBrain, is_local_url
+from agentforge_jupyter.brains.openai_brain import (
+    DEFAULT_MAX_TOKENS,
+    DUMMY_API_KEY,
+    OpenAIBrain,
+    is_local_url,
+)
 from agentforge_jupyter.brains.plan_parsing import PLAN_SCHEMA, parse_plan
 from agentforge_jupyter.brains.prompts import build_messages, prompt_hash
 from agentforge_jupyter.brains.runpod import RunPodBrain, runpod_base_url
@@ -326,3 +332,48 @@ async def test_runpod_brain_missing_key(monkeypatch: pytest.MonkeyPatch) -> None
     brain = RunPodBrain(name="rp", endpoint_id="abc", model="m")
     with pytest.raises(BrainConfigError, match="RUNPOD_API_KEY"):
         await brain.ask(code_request())
+
+
+# --------------------------------------------------------------------------- reply size
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+async def test_max_tokens_is_sent_on_every_call(server, key, streaming: bool) -> None:
+    server.reply("a", "b")
+    deltas: list[str] = []
+    on_delta = deltas.append if streaming else None
+    await make_brain(server).ask(code_request(), on_delta)
+    await make_brain(server, max_tokens=256).ask(code_request(), on_delta)
+    assert [r.body["max_tokens"] for r in server.chat_requests] == [DEFAULT_MAX_TOKENS, 256]
+    assert all(r.stream == streaming for r in server.chat_requests)
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+async def test_a_huge_reply_stops_early_with_a_clear_error(server, key, streaming: bool) -> None:
+    # A server that ignores max_tokens and sends 1 MB.
+    server.queue(Scripted(text="x" * 1_000_000, chunk_size=4_096))
+    brain = make_brain(server, max_tokens=100)
+    assert brain.max_reply_chars == 800
+    deltas: list[str] = []
+    with pytest.raises(ReplyTooLongError, match=r"longer than 800 characters") as caught:
+        await brain.ask(code_request(), deltas.append if streaming else None)
+    assert "max_tokens=100" in str(caught.value)
+    assert isinstance(caught.value, BrainReplyError)  # goes back to the model, like a bad reply
+    if streaming:
+        assert sum(map(len, deltas)) <= 800  # stopped at the cap, not at the end
+
+
+def test_max_tokens_must_be_positive(server) -> None:
+    with pytest.raises(BrainConfigError, match="max_tokens must be a positive"):
+        make_brain(server, max_tokens=0)
+
+
+async def test_a_local_endpoint_wanting_a_key_says_the_variable_is_not_set(
+    server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    server.fail(401, "missing bearer token")
+    with pytest.raises(BrainHTTPError) as caught:
+        await make_brain(server).ask(code_request())
+    message = str(caught.value)
+    assert f"the variable {KEY_ENV} is not set" in message and "rejected" not in message

@@ -11,6 +11,7 @@ from agentforge_jupyter.brains.errors import BrainReplyError, CodeParseError, Pl
 from agentforge_jupyter.brains.plan_parsing import (
     PLAN_SCHEMA,
     extract_code,
+    extract_code_blocks,
     parse_plan,
     plan_response_format,
     plan_to_json,
@@ -148,3 +149,30 @@ def test_extract_errors() -> None:
         extract_code("   \n")
     with pytest.raises(CodeParseError, match=r"no Python block.*```python"):
         extract_code('```json\n{"a": 1}\n```')
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "I cannot answer that without more information about the data.",
+        "Sure",
+        "Sure!\nLet me think about the regions first.",
+    ],
+)
+def test_prose_without_a_code_block_says_so_instead_of_being_linted(prose: str) -> None:
+    with pytest.raises(CodeParseError, match=r"no ```python block") as caught:
+        extract_code(prose)
+    assert "not Python code" in str(caught.value)
+
+
+def test_plan_errors_carry_the_problem_alone_for_the_user() -> None:
+    with pytest.raises(PlanParseError) as caught:
+        parse_plan("I would look at the regions.", GOAL)
+    assert caught.value.problem == "no JSON object was found in the reply"
+    assert "Reply with only one JSON object" not in caught.value.problem
+
+
+def test_every_python_block_of_a_reply() -> None:
+    text = "```python\ndef a():\n    pass\n```\nand\n```sql\nselect 1\n```\n```\nb = 2\n```"
+    assert extract_code_blocks(text) == ["def a():\n    pass\n", "b = 2\n"]
+    assert extract_code_blocks("NO_TOOL") == []

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
+
+import pytest
 
 from agentforge_jupyter.brains.base import BrainRequest, Observation, Plan, PlanStep
 from agentforge_jupyter.brains.prompts import (
@@ -106,7 +110,11 @@ def test_insights_and_history_and_tools() -> None:
     user = build_messages(request)[1]["content"]
     assert "Use only numbers that appear in the observations" in user
     assert "earlier goal" in user and "- s1: T" in user
-    assert "growth(s): Growth rate." in user
+    assert 'def growth(s):\n    """\n    Growth rate.\n    """' in user
+    # The instruction to import tools is outside the DATA fence; only the stubs are inside.
+    instruction = user.index("from agentforge_tools import NAME")
+    assert instruction < user.index("DATA: Verified tools") < user.index("def growth(s)")
+    assert "agentforge_tools" in build_messages(request)[0]["content"]
 
 
 def test_big_profiles_are_capped() -> None:
@@ -154,3 +162,127 @@ def test_plan_retry_carries_the_parse_error() -> None:
     )
     text = "\n".join(m["content"] for m in build_messages(request))
     assert "no JSON object found" in text
+
+
+# --------------------------------------------------------------------------- the contract
+
+
+def test_the_import_list_is_the_lint_policy() -> None:
+    from agentforge_jupyter.brains.prompts import allowed_imports
+    from agentforge_jupyter.lint import (
+        DATA_SCIENCE_MODULES,
+        SAFE_STDLIB_MODULES,
+        TOOLS_PACKAGE,
+        LintPolicy,
+        has_errors,
+        lint,
+    )
+
+    modules = allowed_imports()
+    assert TOOLS_PACKAGE not in modules and TOOLS_PACKAGE in allowed_imports(tools=True)
+    assert {"pandas", "numpy", "matplotlib"} <= set(modules)
+    assert set(modules) <= set(DATA_SCIENCE_MODULES) | set(SAFE_STDLIB_MODULES)
+    policy = LintPolicy.default()
+    for module in allowed_imports(tools=True):
+        assert module in policy.allowed_imports, module
+        assert not has_errors(lint(f"import {module}\n")), module
+    # Without tools the system prompt does not offer them; with tools it does.
+    plain = build_messages(BrainRequest(task="code", goal="g"))[0]["content"]
+    assert TOOLS_PACKAGE not in plain and "statistics" in plain
+
+
+def test_one_tool_renderer_for_dicts_and_registry_hits() -> None:
+    from types import SimpleNamespace
+
+    from agentforge_jupyter.brains.prompts import MAX_TOOL_DOC_CHARS, render_tools
+
+    as_dict = {"name": "top_n", "signature": "top_n(df, n=5)", "doc": "Top rows.\n\nMore."}
+    as_hit = SimpleNamespace(
+        name="top_n", signature="top_n(df, n=5)", docstring="Top rows.\n\nMore."
+    )
+    assert render_tools([as_dict]) == render_tools([as_hit])
+    assert render_tools([as_dict]).startswith("def top_n(df, n=5):\n")
+    long = render_tools([{"name": "f", "signature": "(x)", "doc": "d" * 5_000}])
+    assert len(long) < MAX_TOOL_DOC_CHARS + 200 and "characters omitted" in long
+
+
+def test_plan_retry_instruction_is_outside_any_fence() -> None:
+    request = BrainRequest(task="plan", goal="g", error="The plan could not be used: X. Reply Y.")
+    user = build_messages(request)[1]["content"]
+    assert "Your previous reply could not be used. The plan could not be used: X." in user
+    assert "DATA:" not in user
+
+
+# Golden files: the exact messages sent. Regenerate after a reviewed prompt change with
+#   AGENTFORGE_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_prompts.py
+GOLDEN = Path(__file__).parent / "golden"
+PLAN = Plan(
+    "Which region drove Q3 revenue?",
+    [
+        PlanStep("s1", "Revenue by region", "Compare regions", "A table of totals"),
+        PlanStep("s2", "Weekly trend", "See the shape over time", "A line chart"),
+    ],
+)
+FIRST = Observation(
+    "s1",
+    "Revenue by region",
+    "totals = df.groupby('region')['revenue'].sum()\nprint(f'FACT: top = {totals.idxmax()}')",
+    "ok",
+    "FACT: top = West\nFACT: West revenue = 120,400.50",
+)
+TOOLS = [
+    {
+        "name": "top_n",
+        "signature": "top_n(df: pd.DataFrame, group: str, measure: str, n: int = 5)",
+        "doc": "The n groups with the largest total of measure.\n\n>>> 1 + 1\n2",
+    }
+]
+
+
+def _golden_requests() -> dict[str, BrainRequest]:
+    profile = _profile()
+    return {
+        "plan": BrainRequest(task="plan", goal=PLAN.goal, dataset=profile),
+        "step_with_tools": BrainRequest(
+            task="code",
+            goal=PLAN.goal,
+            dataset=profile,
+            plan=PLAN,
+            step=PLAN.steps[1],
+            observations=[FIRST],
+            tools=TOOLS,
+        ),
+        "repair": BrainRequest(
+            task="repair",
+            goal=PLAN.goal,
+            dataset=profile,
+            plan=PLAN,
+            step=PLAN.steps[1],
+            observations=[FIRST],
+            previous_code="weekly = df.resample('W', on='date')['revenue'].sum(",
+            error="SyntaxError: '(' was never closed",
+        ),
+        "insights": BrainRequest(
+            task="insights", goal=PLAN.goal, dataset=profile, plan=PLAN, observations=[FIRST]
+        ),
+    }
+
+
+def _render(messages: list[dict[str, str]]) -> str:
+    return "".join(f"===== {m['role']} =====\n{m['content']}\n" for m in messages)
+
+
+@pytest.mark.parametrize("name", ["plan", "step_with_tools", "repair", "insights"])
+def test_golden_messages(name: str) -> None:
+    imports = ("pandas", "numpy", "matplotlib", "math", "statistics")  # installed-independent
+    request = _golden_requests()[name]
+    text = _render(build_messages(request, imports=imports))
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("AGENTFORGE_UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"{path} is missing; create it with AGENTFORGE_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), (
+        f"the {name} prompt changed; review the diff, then regenerate with "
+        "AGENTFORGE_UPDATE_GOLDEN=1"
+    )

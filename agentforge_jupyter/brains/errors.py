@@ -14,6 +14,7 @@ __all__ = [
     "CodeParseError",
     "DuplicateBrainError",
     "PlanParseError",
+    "ReplyTooLongError",
     "UnknownBrainError",
 ]
 
@@ -58,7 +59,17 @@ class PlanParseError(BrainReplyError):
     """A plan reply is not a JSON object matching the plan schema.
 
     The message is written for the model: the agent sends it back once to ask for a fixed plan.
+    `problem` is the short reason alone ("no JSON object was found in the reply"), for users.
     """
+
+    def __init__(self, message: str, problem: str = "") -> None:
+        super().__init__(message)
+        self.problem = problem or message
+
+
+class ReplyTooLongError(BrainReplyError):
+    """A reply passed the brain's size cap (a server that ignores max_tokens); it was cut off
+    and dropped. Like any unusable reply it goes back to the model (plan retry, repair)."""
 
 
 class CodeParseError(BrainReplyError):

@@ -28,18 +28,25 @@ from agentforge_jupyter.brains.errors import (
     BrainHTTPError,
     BrainReplyError,
     BrainTimeoutError,
+    ReplyTooLongError,
 )
 from agentforge_jupyter.brains.plan_parsing import plan_response_format
-from agentforge_jupyter.brains.prompts import (
-    DEFAULT_ALLOWED_IMPORTS,
-    Message,
-    build_messages,
-    prompt_hash,
-)
+from agentforge_jupyter.brains.prompts import Message, build_messages, prompt_hash
 
-__all__ = ["DUMMY_API_KEY", "OpenAIBrain", "is_local_url"]
+__all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "DUMMY_API_KEY",
+    "OpenAIBrain",
+    "ReplyTooLongError",
+    "is_local_url",
+]
 
 DUMMY_API_KEY = "agentforge-no-key"
+#: Completion tokens asked for on every call unless the brain is configured otherwise.
+DEFAULT_MAX_TOKENS = 4096
+# Characters a reply may reach per completion token asked for, before it is cut off: a server
+# that ignores max_tokens must not stream megabytes into a run.
+_CHARS_PER_TOKEN_CAP = 8
 # Statuses with which servers refuse a request feature (stream, stream_options,
 # response_format); the request is then retried without it.
 _REJECTED_STATUSES = {400, 415, 422, 501}
@@ -73,8 +80,9 @@ class OpenAIBrain:
         temperature: float = 0.2,
         supports_json_schema: bool = False,
         stream: bool = True,
-        max_tokens: int | None = None,
-        allowed_imports: Sequence[str] = DEFAULT_ALLOWED_IMPORTS,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        max_reply_chars: int | None = None,
+        allowed_imports: Sequence[str] | None = None,
     ) -> None:
         if not base_url or urlsplit(base_url).scheme not in ("http", "https"):
             raise BrainConfigError(
@@ -92,8 +100,15 @@ class OpenAIBrain:
         self.temperature = float(temperature)
         self.supports_json_schema = supports_json_schema
         self.stream = stream
+        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens <= 0:
+            raise BrainConfigError(
+                f"Brain {name!r}: max_tokens must be a positive whole number, not {max_tokens!r}."
+            )
         self.max_tokens = max_tokens
-        self.allowed_imports = tuple(allowed_imports)
+        # The most reply text accepted per call; longer replies stop with ReplyTooLongError.
+        self.max_reply_chars = int(max_reply_chars or max_tokens * _CHARS_PER_TOKEN_CAP)
+        # None: the lint policy's list (brains/prompts.allowed_imports).
+        self.allowed_imports = tuple(allowed_imports) if allowed_imports is not None else None
         # Features this endpoint refused once; not offered again.
         self.unsupported: set[str] = set()
 
@@ -135,7 +150,7 @@ class OpenAIBrain:
     # -- the Brain protocol
 
     async def ask(self, request: BrainRequest, on_delta: DeltaCallback | None = None) -> BrainReply:
-        messages = build_messages(request, allowed_imports=self.allowed_imports)
+        messages = build_messages(request, imports=self.allowed_imports)
         response_format = (
             plan_response_format() if request.task == "plan" and self.supports_json_schema else None
         )
@@ -208,9 +223,8 @@ class OpenAIBrain:
             "model": self.model,
             "messages": list(messages),
             "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
         }
-        if self.max_tokens:
-            params["max_tokens"] = self.max_tokens
         return params
 
     async def _whole(
@@ -228,6 +242,8 @@ class OpenAIBrain:
             )
         choice = response.choices[0]
         text = (choice.message.content if choice.message else None) or ""
+        if len(text) > self.max_reply_chars:
+            raise self._too_long(len(text))
         self._check_text(text, choice.finish_reason)
         if on_delta is not None:
             on_delta(text)
@@ -250,6 +266,7 @@ class OpenAIBrain:
             **self._base_params(messages), stream=True, **extra
         )
         pieces: list[str] = []
+        received = 0
         finish: str | None = None
         model = self.model
         usage = None
@@ -262,6 +279,9 @@ class OpenAIBrain:
                     delta = choice.delta.content if choice.delta else None
                     if delta:
                         pieces.append(delta)
+                        received += len(delta)
+                        if received > self.max_reply_chars:
+                            raise self._too_long(received)
                         if on_delta is not None:
                             on_delta(delta)
                     if choice.finish_reason:
@@ -294,6 +314,14 @@ class OpenAIBrain:
         raise BrainReplyError(
             f"Brain {self.name!r} ({self.model}) returned an empty reply "
             f"(finish_reason={finish!r}): {hint}."
+        )
+
+    def _too_long(self, received: int) -> ReplyTooLongError:
+        return ReplyTooLongError(
+            f"Brain {self.name!r} ({self.model}) sent a reply longer than "
+            f"{self.max_reply_chars:,} characters ({received:,} received) and it was cut off: "
+            f"the server ignored max_tokens={self.max_tokens}. Keep the reply short: one plan, "
+            "or one code block."
         )
 
     def _broken_stream(self, received: int, exc: BaseException | None) -> BrainConnectionError:
@@ -339,6 +367,13 @@ class OpenAIBrain:
             return (
                 f"{where} needs an API key (HTTP {status}): {detail}. Put the key in an "
                 "environment variable and register the brain with --api-key-env VAR."
+            )
+        if status in (401, 403) and not os.environ.get(self.api_key_env or "", "").strip():
+            return (
+                f"{where} requires an API key (HTTP {status}), but the variable "
+                f"{self.api_key_env} is not set. Set it in the environment that starts Jupyter "
+                f"(export {self.api_key_env}=...), or register the brain with another "
+                "--api-key-env."
             )
         if status in (401, 403):
             return (

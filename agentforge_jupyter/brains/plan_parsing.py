@@ -20,6 +20,7 @@ __all__ = [
     "PLAN_EXAMPLE",
     "PLAN_SCHEMA",
     "extract_code",
+    "extract_code_blocks",
     "parse_plan",
     "plan_response_format",
     "plan_to_json",
@@ -89,17 +90,19 @@ def parse_plan(text: str, goal: str) -> Plan:
     ``goal`` is empty). Raises :class:`PlanParseError` with a message a model can act on.
     """
     if not text or not text.strip():
-        raise PlanParseError(_for_model("the reply was empty"))
+        raise PlanParseError(*_for_model("the reply was empty"))
     data = _find_json(text)
     if data is None:
-        raise PlanParseError(_for_model("no JSON object was found in the reply"))
+        raise PlanParseError(*_for_model("no JSON object was found in the reply"))
     return _plan_from_data(data, goal)
 
 
-def _for_model(problem: str) -> str:
+def _for_model(problem: str) -> tuple[str, str]:
+    """(the message for the model, the problem alone for the user)."""
     return (
         f"The plan could not be used: {problem}. Reply with only one JSON object of the form "
-        f"{PLAN_EXAMPLE}, with at least one step; each step needs a non-empty title."
+        f"{PLAN_EXAMPLE}, with at least one step; each step needs a non-empty title.",
+        problem,
     )
 
 
@@ -137,16 +140,16 @@ def _plan_from_data(data: Any, goal: str) -> Plan:
     if isinstance(data, list):
         data = {"steps": data}
     if not isinstance(data, dict):
-        raise PlanParseError(_for_model(f"the JSON is a {type(data).__name__}, not an object"))
+        raise PlanParseError(*_for_model(f"the JSON is a {type(data).__name__}, not an object"))
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list):
-        raise PlanParseError(_for_model('the object has no "steps" list'))
+        raise PlanParseError(*_for_model('the object has no "steps" list'))
     if not raw_steps:
-        raise PlanParseError(_for_model('"steps" is empty'))
+        raise PlanParseError(*_for_model('"steps" is empty'))
     problems: list[str] = []
     steps = [_step_from_data(raw, i, problems) for i, raw in enumerate(raw_steps, start=1)]
     if problems:
-        raise PlanParseError(_for_model("; ".join(problems[:5])))
+        raise PlanParseError(*_for_model("; ".join(problems[:5])))
     ids = [s.id for s in steps]
     if len(set(ids)) != len(ids) or any(not i for i in ids):
         for number, step in enumerate(steps, start=1):
@@ -190,8 +193,9 @@ def _fences(text: str) -> list[tuple[str, str]]:
 
 def extract_code(text: str) -> str:
     """The Python code in a reply: the first fenced python block, else the first unlabelled
-    block, else the reply itself (bare code; leading prose lines are dropped when the rest
-    parses). Raises :class:`CodeParseError` when there is no code at all."""
+    block, else the reply itself when it is bare code (leading prose lines are dropped when
+    the rest parses). Raises :class:`CodeParseError` when there is no code: an empty reply,
+    fenced blocks in other languages only, or prose with no fenced block."""
     if not text or not text.strip():
         raise CodeParseError(
             "The reply was empty. Reply with the step's code in one ```python fenced block."
@@ -207,26 +211,45 @@ def extract_code(text: str) -> str:
             f"The reply has fenced blocks ({langs}) but no Python block. Reply with the step's "
             "code in one ```python fenced block."
         )
-    return _bare_code(text)
+    code = _bare_code(text)
+    if code is None:
+        raise CodeParseError(
+            "The reply has no ```python block, and its text is not Python code. Reply with "
+            "the step's code in one ```python fenced block."
+        )
+    return code
+
+
+def extract_code_blocks(text: str) -> list[str]:
+    """Every non-empty fenced python (or unlabelled) block of a reply, in order."""
+    return [
+        _dedent_block(body)
+        for lang, body in _fences(text or "")
+        if (lang in _PYTHON_LANGS or lang == "") and body.strip()
+    ]
 
 
 def _dedent_block(body: str) -> str:
     return textwrap.dedent(body).strip("\n") + "\n"
 
 
-def _bare_code(text: str) -> str:
+def _bare_code(text: str) -> str | None:
+    """The reply as code when it is code: it parses (after dropping up to four leading prose
+    lines such as "Here is the code:") and does more than name a value ("Sure" parses too)."""
     lines = text.strip("\n").splitlines()
-    # Drop leading prose ("Here is the code:") only while doing so makes the rest parse.
     for start in range(min(len(lines), 5)):
         candidate = "\n".join(lines[start:]).strip("\n")
-        if candidate and _parses(candidate):
+        if candidate and _looks_like_code(candidate):
             return candidate + "\n"
-    return text.strip("\n") + "\n"
+    return None
 
 
-def _parses(code: str) -> bool:
+def _looks_like_code(code: str) -> bool:
     try:
-        ast.parse(code)
+        tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return False
-    return True
+    trivial = (ast.Name, ast.Constant)
+    return any(
+        not (isinstance(node, ast.Expr) and isinstance(node.value, trivial)) for node in tree.body
+    )

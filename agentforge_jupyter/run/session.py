@@ -1,0 +1,166 @@
+"""One sandbox kernel and the history of the runs in it, shared by follow-up runs."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import AgentForgeError
+from ..events import new_run_id
+from ..state import StateDir
+from .errors import AgentError
+from .records import DatasetRef, Run
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..sandbox.kernel import KernelSandbox
+
+__all__ = ["AgentSession", "tools_package"]
+
+log = logging.getLogger(__name__)
+
+
+def tools_package(state: StateDir) -> Path | None:
+    """Write the verified tools as the `agentforge_tools` package the sandbox mounts."""
+    if not state.tools_json.exists():
+        return None
+    from ..tools import ToolError, ToolRegistry, write_tools_package
+
+    dest = state.root / "sandbox_tools"
+    try:
+        write_tools_package(ToolRegistry(state), dest)
+    except (ToolError, AgentForgeError, OSError) as exc:
+        log.warning("tools not mounted in the sandbox: %s", exc)
+        return None
+    return dest
+
+
+class AgentSession:
+    """One sandbox kernel and the history of the runs in it, shared by follow-up runs.
+
+    Consecutive runs of the same session see the earlier runs' goals, plans and observations
+    (BrainRequest.history), and the variables they left in the kernel. A sandbox passed in is
+    used as-is and left running on close; one the session starts is shut down on close.
+    """
+
+    def __init__(
+        self,
+        sandbox: KernelSandbox | None = None,
+        *,
+        sandbox_settings: dict[str, Any] | None = None,
+        state: StateDir | None = None,
+    ) -> None:
+        self.session_id = new_run_id()
+        self.state = state if state is not None else StateDir()
+        self.sandbox = sandbox
+        self.owns_sandbox = sandbox is None
+        self.sandbox_settings = dict(sandbox_settings or {})
+        self.history: list[dict[str, Any]] = []
+        self.runs: list[Run] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._loaded: dict[str, str] = {}  # variable -> what was loaded into it
+        self._start_lock: asyncio.Lock | None = None
+
+    def __repr__(self) -> str:
+        return f"AgentSession({self.session_id!r}, runs={len(self.runs)})"
+
+    def bind_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.loop is None or self.loop.is_closed():
+            self.loop = loop
+            self._start_lock = asyncio.Lock()
+        elif self.loop is not loop:
+            raise AgentError(
+                "This session's sandbox belongs to another event loop. Use either the sync API "
+                "(run/plan/execute) or the async one (arun/aplan/aexecute) with one session, or "
+                "start a new session (Agent.new_session())."
+            )
+
+    async def ensure_sandbox(self) -> KernelSandbox:
+        """The session's sandbox, started (with the state's data/ mounted) if it is not."""
+        self.bind_loop()
+        assert self._start_lock is not None
+        async with self._start_lock:
+            if self.sandbox is None:
+                from ..sandbox.kernel import KernelSandbox
+
+                settings = {"datasets_dir": str(self.state.data_dir), **self.sandbox_settings}
+                tools_dir = tools_package(self.state)
+                if tools_dir is not None:
+                    settings.setdefault("tools_dir", str(tools_dir))
+                self.sandbox = KernelSandbox(**settings)
+                self.owns_sandbox = True
+            if not self.sandbox.started:
+                await self.sandbox.start()
+        return self.sandbox
+
+    def start_in_background(self) -> concurrent.futures.Future[None]:
+        """Start the sandbox now, on AgentForge's background loop (the one the sync API uses),
+        and return at once: a front end calls this when it loads (`%load_ext`) so the
+        first run does not wait for a cold kernel. A failed start is logged here and reported
+        by the first run, which tries again."""
+        from .._loop import background_loop
+
+        loop = background_loop()
+        if self.loop is not None and not self.loop.is_closed() and self.loop is not loop:
+            raise AgentError(
+                "this session's sandbox belongs to another event loop; start it in the "
+                "background only for sessions used with the sync API"
+            )
+        return asyncio.run_coroutine_threadsafe(self._warm(), loop)
+
+    async def _warm(self) -> None:
+        try:
+            await self.ensure_sandbox()
+        except Exception as exc:  # the first run reports it properly
+            log.warning("the sandbox did not start in the background: %s", exc)
+
+    async def load(self, ref: DatasetRef, frame: pd.DataFrame | None = None) -> None:
+        """Put the run's data into the sandbox as `ref.variable`, unless it is already there."""
+        sandbox = await self.ensure_sandbox()
+        # The same DataFrame object is sent once per session, a registered file once per hash.
+        key = f"frame:{id(frame)}" if frame is not None else f"{ref.name}:{ref.sha256}:{ref.path}"
+        if self._loaded.get(ref.variable) == key:
+            return
+        mounted = Path(sandbox.config.datasets_dir or "/nonexistent").resolve()
+        path = Path(ref.path) if ref.path else None
+        if frame is not None:
+            await sandbox.put_dataframe(frame, ref.variable)
+        elif path is not None and path.parent.resolve() == mounted and ref.format:
+            if not path.is_file():
+                raise AgentError(
+                    f"the file of dataset {ref.name!r} is missing ({path}); add it again with "
+                    "`agentforge datasets add` or `state repair datasets`"
+                )
+            await sandbox.load_dataset(path.name, ref.format, ref.variable)
+        elif path is not None and ref.format:
+            from ..datasets import read_table
+
+            await sandbox.put_dataframe(read_table(path, ref.format), ref.variable)
+        else:
+            raise AgentError(f"dataset {ref.name!r} has no file to load")
+        self._loaded[ref.variable] = key
+
+    def remember(self, run: Run) -> None:
+        self.runs.append(run)
+        if run.plan is None:
+            return
+        self.history.append(
+            {
+                "run_id": run.run_id,
+                "goal": run.goal,
+                "plan": run.plan.to_dict(),
+                "observations": [o.to_dict() for o in run.observations],
+            }
+        )
+
+    async def aclose(self) -> None:
+        if self.sandbox is not None and self.owns_sandbox:
+            await self.sandbox.shutdown()
+        if self.owns_sandbox:
+            self.sandbox = None
+        self._loaded.clear()

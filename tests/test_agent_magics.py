@@ -61,9 +61,9 @@ def test_help_documents_every_option(magic_shell) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("--steps 0", "--steps: must be 1 or more, not 0"),
-        ("--steps -3", "--steps: must be 1 or more"),
-        ("--steps x", "--steps: expected a whole number, not 'x'"),
+        ("--steps 0", "--steps: the number of steps must be a positive whole number"),
+        ("--steps -3", "--steps: the number of steps must be a positive whole number"),
+        ("--steps x", "--steps: the number of steps must be a positive whole number (1, 2, ...)"),
         ("--repairs -1", "--repairs: must be 0 or more"),
         ("--timeout 0", "--timeout: must be more than 0"),
         ("--bogus", "unrecognized arguments: --bogus"),

@@ -20,7 +20,7 @@ from IPython.display import HTML, display
 from traitlets import Float, Int, Unicode
 
 from .._loop import run_sync
-from ..agent import Agent, AgentSession, Run, RunLimits
+from ..agent import DEFAULT_MAX_STEPS, Agent, AgentSession, Run, RunLimits, validate_steps
 from ..brains.registry import BrainRegistry
 from ..datasets import DatasetRegistry
 from ..errors import AgentForgeError
@@ -37,13 +37,8 @@ from .base import (
     notice,
     parse_line,
     positive_float,
-    positive_int,
 )
 from .insert import inserted_cell
-
-# TODO(integration): use DEFAULT_MAX_STEPS from the run package once it lands (same value as
-# the CLI); one rule for both: a positive whole number.
-DEFAULT_MAX_STEPS = 8
 
 
 class AgentRunFailed(AgentForgeError):
@@ -108,7 +103,7 @@ class AgentMagics(StateMagics):
         help="with --df: send DataFrame.attrs too (default: they are dropped before the transfer)",
     )
     @argument("--brain", help="brain name (see %%agent_brains; default: the session's brain)")
-    @argument("--steps", type=positive_int, help="most plan steps to run (1 or more)")
+    @argument("--steps", type=validate_steps, help="most plan steps to run (1 or more)")
     @argument("--repairs", type=non_negative_int, help="repair attempts per step (0 or more)")
     @argument("--timeout", type=positive_float, help="seconds per step execution")
     @argument("--review", action="store_true", help="stop after the plan; edit it, then run it")
@@ -116,6 +111,11 @@ class AgentMagics(StateMagics):
     @argument("--insert", action="store_true", help="insert the run's code as a new cell below")
     @argument("--export", metavar="PATH", help="export the run as a notebook (.ipynb)")
     @argument("--quiet", action="store_true", help="show only the summary and insights")
+    @argument(
+        "--propose-tools",
+        action="store_true",
+        help="after the run, ask the brain for reusable tools (verified before they are shown)",
+    )
     @argument(
         "--auto-register",
         action="store_true",
@@ -175,7 +175,7 @@ class AgentMagics(StateMagics):
                 repairs=self.default_repairs if args.repairs is None else args.repairs,
                 step_timeout=args.timeout or self.default_timeout,
                 sandbox_settings={"config": self.sandbox_config()},
-                propose_tools=True,
+                propose_tools=args.propose_tools,
                 auto_register=args.auto_register,
             )
         except AgentForgeError as exc:  # an unknown brain or dataset: the user's to fix
@@ -248,8 +248,7 @@ class AgentMagics(StateMagics):
             return run
 
         def abandon(why: str) -> None:
-            # TODO(integration): Agent.abandon(why) once the run package makes it public.
-            agent._abandon_pending(why)
+            agent.abandon(why)
             self.last_run = agent.last_run
 
         self.review = PlanReview(plan, execute, abandon)

@@ -197,6 +197,10 @@ class Agent:
         """Cancel the active run from any thread; True if one was running."""
         return self._runner.cancel()
 
+    def abandon(self, why: str) -> None:
+        """Drop a planned run that is waiting for review (recorded as cancelled, with `why`)."""
+        self._runner.abandon_pending(why)
+
     # ----- closing ----------------------------------------------------------------------
     async def aclose(self) -> None:
         self._runner.abandon_pending("the agent was closed")

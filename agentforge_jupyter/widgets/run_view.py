@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..events import Event
+from ..events import Event, EventConsumer
 from ..render import render, table_display_html
 from ..sandbox.outputs import checked_png
 from ..sandbox.result import PNG, TABLE, TEXT
@@ -52,7 +52,7 @@ class StepView:
         return self.attempts[-1]
 
 
-class RunView:
+class RunView(EventConsumer):
     """Collects events and renders them as HTML; `update` pushes to a display handle."""
 
     def __init__(self, quiet: bool = False, min_interval: float = 0.1) -> None:
@@ -78,11 +78,6 @@ class RunView:
             if event.type in _IMMEDIATE or now - self._last >= self.min_interval:
                 self._last = now
                 self._handle.update(self.bundle(), raw=True)
-
-    def apply(self, event: Event) -> None:
-        handler = getattr(self, f"_on_{event.type}", None)
-        if handler is not None:
-            handler(event)
 
     def _on_run_start(self, e: Event) -> None:
         self.goal = e["goal"]

@@ -162,6 +162,10 @@ EXPR_STRING_APIS = frozenset(
         "dmatrices",
     }
 )
+# Keyword arguments of those calls that hold the evaluated string.
+EXPRESSION_KEYWORDS = frozenset(
+    {"expr", "formula", "formula_like", "re_formula", "vc_formula", "exog_formula"}
+)
 PANDAS_EVAL_METHODS = frozenset({"eval", "query"})
 DISPATCH_BY_NAME = frozenset(
     {"agg", "aggregate", "apply", "transform", "pipe", "map", "applymap", "resample_apply"}

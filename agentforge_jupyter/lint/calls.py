@@ -27,7 +27,15 @@ from .apis import (
     WRITE_APIS,
 )
 from .files import FileChecks
-from .nodes import bytes_text, dotted, effective_keywords, is_false, is_file_api, is_rc_object
+from .nodes import (
+    bytes_text,
+    dotted,
+    effective_keywords,
+    is_false,
+    is_file_api,
+    is_rc_object,
+    literal_str,
+)
 from .options import OptionChecks
 from .strings import StringChecks
 from .tables import ATTRGETTERS, GETATTR_FAMILY
@@ -122,15 +130,22 @@ class CallChecks(StringChecks, OptionChecks, FileChecks, WriteChecks):
             )
 
     def is_pyplot(self, receiver: Receiver) -> bool:
+        """matplotlib's own plot functions (plt, ax, fig by convention) take **style freely."""
         if receiver.__class__ is not ast.Name:
             return False
-        module = self.aliases.get(receiver.id, "")  # type: ignore[union-attr]
-        return module.startswith("matplotlib")
+        name = receiver.id  # type: ignore[union-attr]
+        return self.aliases.get(name, "").startswith("matplotlib") or name.startswith(
+            _MATPLOTLIB_NAMES
+        )
 
     # handlers by called name, all (node, fname, receiver) -----------------------------------
     def on_getattr(self, node: ast.Call, fname: str, receiver: Receiver) -> None:
-        if receiver is None:
-            self.check_getattr_call(node, fname)
+        if receiver is not None:
+            return
+        self.check_getattr_call(node, fname)
+        name = literal_str(node.args[1]) if len(node.args) > 2 else None
+        if fname == "setattr" and name is not None and name.split(".")[-1] in _OPTION_NAMES:
+            self.check_plotting_backend(node.args[2], node)  # setattr(pd.options.plotting, ...)
 
     def on_attrgetter(self, node: ast.Call, fname: str, receiver: Receiver) -> None:
         self.check_attrgetter_call(node, fname)
@@ -153,12 +168,16 @@ class CallChecks(StringChecks, OptionChecks, FileChecks, WriteChecks):
         self.check_rc_call(node, fname)
 
     def on_use(self, node: ast.Call, fname: str, receiver: Receiver) -> None:
-        if not node.args:
-            return
-        if receiver is not None and dotted(receiver).endswith("style"):
+        is_style = receiver is not None and dotted(receiver).endswith("style")
+        if is_style and node.args:
             self.check_style(node.args[0])
-        elif fname != "context":
-            self.check_backend_module(node.args[0])
+        elif not is_style and fname != "context":
+            backend = node.args[0] if node.args else None
+            for kw in node.keywords:
+                if kw.arg in ("backend", "newbackend", None):
+                    backend = kw.value
+            if backend is not None:
+                self.check_mpl_backend(backend)
 
     def on_set_option(self, node: ast.Call, fname: str, receiver: Receiver) -> None:
         self.check_set_option(node)
@@ -168,6 +187,10 @@ class CallChecks(StringChecks, OptionChecks, FileChecks, WriteChecks):
 
     def on_external_writer(self, node: ast.Call, fname: str, receiver: Receiver) -> None:
         self.report("AF702", node, f"'{fname}' runs an external program.")
+
+
+_MATPLOTLIB_NAMES = ("plt", "ax", "fig")
+_OPTION_NAMES = frozenset({"backend", "plotting"})
 
 
 def _is_pandas_plot(fname: str, receiver: Receiver) -> bool:

@@ -128,7 +128,7 @@ class NameChecks(CheckerBase):
         return True
 
     def visit_name(self, node: ast.Name) -> None:
-        name = node.id  # run() only passes names in NAME_TRIGGERS or starting with '__'
+        name = node.id  # the traversal only passes names in NAME_TRIGGERS or starting with '__'
         if id(node) in self.suppressed:
             return
         is_load = not isinstance(node.ctx, ast.Store)
@@ -141,15 +141,16 @@ class NameChecks(CheckerBase):
                     f"Use of builtin '{name}' is not allowed (it {reason}), in a call or as a "
                     "value.",
                 )
-            return
-        if is_dunder(name):
+        elif is_dunder(name):
             if name in NAMESPACE_DUNDERS or (is_load and name not in self.policy.safe_dunder_names):
                 self.report("AF202", node, f"Use of the name '{name}' is not allowed.")
-            return
-        if not is_load:
-            return
+        elif is_load:
+            self.check_loaded_name(node, name)
+
+    def check_loaded_name(self, node: ast.Name, name: str) -> None:
+        as_value = id(node) not in self.called
         if name in GETATTR_FAMILY or name in ATTRGETTERS:
-            if id(node) not in self.called:
+            if as_value:
                 self.report(
                     "AF304",
                     node,
@@ -157,7 +158,7 @@ class NameChecks(CheckerBase):
                     "checked.",
                 )
         elif name == "open":
-            if id(node) not in self.called:
+            if as_value:
                 self.report("AF502", node, "'open' used as a value: its path cannot be checked.")
         elif name == "get_ipython":
             self.report("AF403", node, "get_ipython() is not allowed.")

@@ -70,9 +70,13 @@ def literal_str(node: ast.AST) -> str | None:
 
 
 def leading_str(node: ast.AST) -> str | None:
-    """The literal text a string expression starts with: 'x', f'x{y}', 'x' + y, Path('x')."""
+    """The literal text a string expression starts with: 'x', f'x{y}', 'x' + y, Path('x');
+    bytes literals are paths and URLs too."""
     if isinstance(node, ast.Constant):
-        return node.value if isinstance(node.value, str) else None
+        value = node.value
+        if isinstance(value, bytes):
+            return bytes_text(value)
+        return value if isinstance(value, str) else None
     if isinstance(node, ast.JoinedStr):
         first = node.values[0] if node.values else None
         if isinstance(first, ast.Constant) and isinstance(first.value, str):

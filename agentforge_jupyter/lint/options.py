@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import ast
+import re
 
-from .apis import EXTERNAL_WRITERS, RC_KWARGS, RC_NAMES
+from .apis import (
+    EXTERNAL_WRITERS,
+    MPL_BACKENDS,
+    PANDAS_PLOTTING_BACKENDS,
+    RC_KWARGS,
+    RC_NAMES,
+)
 from .base import CheckerBase
-from .nodes import dotted, is_none, is_rc_object, literal_str, rc_key_is_dangerous
+from .nodes import is_none, is_rc_object, literal_str, rc_key_is_dangerous
 
 
 class OptionChecks(CheckerBase):
@@ -69,8 +76,14 @@ class OptionChecks(CheckerBase):
         if isinstance(target, ast.Attribute):
             if target.attr in RC_NAMES:
                 self.check_rc_mapping(value, target)
-            elif target.attr == "backend" and dotted(target).endswith("plotting.backend"):
+            elif target.attr == "backend":  # pd.options.plotting.backend, or an alias of it
                 self.check_plotting_backend(value, target)
+        elif (
+            isinstance(target, ast.Subscript)
+            and literal_str(target.slice) == "backend"
+            and is_rc_object(target.value)
+        ):
+            self.check_mpl_backend(value)
 
     def check_rc_mapping(self, value: ast.AST, where: ast.AST) -> None:
         """A mapping written into rcParams: every key must be a literal (dangerous literals
@@ -80,6 +93,9 @@ class OptionChecks(CheckerBase):
                 self.report(
                     "AF701", where, "rcParams updated with computed keys: cannot be checked."
                 )
+            for key, item in zip(value.keys, value.values, strict=True):
+                if key is not None and literal_str(key) == "backend":
+                    self.check_mpl_backend(item)
             return
         if (
             isinstance(value, ast.Call)
@@ -99,13 +115,15 @@ class OptionChecks(CheckerBase):
         )
 
     def check_plotting_backend(self, value: ast.AST, where: ast.AST) -> None:
-        if isinstance(value, ast.Constant) and value.value == "matplotlib":
+        if literal_str(value) in PANDAS_PLOTTING_BACKENDS:
             return
         self.report(
             "AF105",
             where,
-            "Setting the pandas plotting backend imports a module by name.",
-            "Leave the plotting backend at 'matplotlib'.",
+            "Setting the pandas plotting backend to anything but the literal 'matplotlib' "
+            "imports a module by name.",
+            "Leave the plotting backend at 'matplotlib' (pd.options.plotting.backend = "
+            "'matplotlib'); plot with df.plot(...) or matplotlib directly.",
         )
 
     def check_rc_update(self, node: ast.Call) -> None:
@@ -114,7 +132,9 @@ class OptionChecks(CheckerBase):
             if isinstance(first, ast.Constant):
                 if len(node.args) < 2 or not isinstance(first.value, str):
                     self.check_rc_mapping(first, node)
-                # setdefault/_set with a literal key: the string check covers the key
+                elif first.value == "backend":
+                    self.check_mpl_backend(node.args[1])
+                # setdefault/_set with another literal key: the string check covers the key
             else:
                 self.check_rc_mapping(first, node)
         for kw in node.keywords:
@@ -124,27 +144,25 @@ class OptionChecks(CheckerBase):
     def check_rc_call(self, node: ast.Call, fname: str) -> None:
         if fname == "rc_file":
             self.report("AF701", node, "rc_file() loads settings from a file, unchecked.")
-            return
-        if fname == "rc_context":
-            for kw in node.keywords:
-                if kw.arg == "fname":
-                    self.report("AF701", node, "rc_context(fname=...) loads settings from a file.")
-                elif kw.arg in ("rc", None):
-                    self.check_rc_mapping(kw.value, node)
-            if node.args and not is_none(node.args[0]):
-                self.check_rc_mapping(node.args[0], node)
-            if len(node.args) > 1 and not is_none(node.args[1]):
-                self.report("AF701", node, "rc_context(fname) loads settings from a file.")
-            return
-        # rc(group, **kwargs): the key is group + '.' + kwarg name.
-        groups: list[str] | None = None
-        if node.args:
-            group = node.args[0]
-            if isinstance(group, ast.Constant) and isinstance(group.value, str):
-                groups = [group.value]
-            elif isinstance(group, (ast.Tuple, ast.List)):
-                literal = [literal_str(e) for e in group.elts]
-                groups = None if None in literal else [g for g in literal if g]
+        elif fname == "rc_context":
+            self.check_rc_context(node)
+        else:
+            self.check_rc_group(node)
+
+    def check_rc_context(self, node: ast.Call) -> None:
+        for kw in node.keywords:
+            if kw.arg == "fname":
+                self.report("AF701", node, "rc_context(fname=...) loads settings from a file.")
+            elif kw.arg in ("rc", None):
+                self.check_rc_mapping(kw.value, node)
+        if node.args and not is_none(node.args[0]):
+            self.check_rc_mapping(node.args[0], node)
+        if len(node.args) > 1 and not is_none(node.args[1]):
+            self.report("AF701", node, "rc_context(fname) loads settings from a file.")
+
+    def check_rc_group(self, node: ast.Call) -> None:
+        """rc(group, **kwargs): the key is group + '.' + kwarg name."""
+        groups = _rc_groups(node.args[0]) if node.args else None
         for kw in node.keywords:
             if kw.arg is None:
                 self.report("AF701", node, "rc() with **mapping: the settings are unchecked.")
@@ -174,10 +192,21 @@ class OptionChecks(CheckerBase):
                     "of styling keys.",
                 )
 
-    def check_backend_module(self, arg: ast.AST) -> None:
+    def check_mpl_backend(self, arg: ast.AST) -> None:
+        """matplotlib.use / switch_backend / rcParams['backend']: a backend outside the
+        allow-list is a module import (`module://x`, or a name matplotlib resolves)."""
         text = literal_str(arg)
-        if text is not None and text.startswith("module://"):
-            self.report("AF105", arg, f"Backend {text!r} imports a module by name.")
+        if text is not None and text.lower() in MPL_BACKENDS:
+            return
+        shown = repr(text) if text is not None else "computed at run time"
+        self.report(
+            "AF105",
+            arg,
+            f"Matplotlib backend {shown} is not a literal from the allow-list: selecting a "
+            "backend imports a module by name.",
+            "Leave the backend alone (figures are captured as PNG), or use "
+            f"matplotlib.use('agg'); allowed: {', '.join(sorted(MPL_BACKENDS))}.",
+        )
 
     def check_set_option(self, node: ast.Call) -> None:
         args = node.args
@@ -191,7 +220,7 @@ class OptionChecks(CheckerBase):
                     "which imports a module by name.",
                     "Use literal option names, e.g. pd.set_option('display.max_rows', 50).",
                 )
-            elif key.endswith("plotting.backend"):
+            elif _selects_plotting_backend(key):
                 self.check_plotting_backend(args[i + 1], args[i])
 
     def check_external_writer(self, node: ast.Call) -> None:
@@ -202,3 +231,22 @@ class OptionChecks(CheckerBase):
                     self.report("AF702", kw.value, f"Animation writer {text!r} runs a program.")
             elif kw.arg == "backend" and literal_str(kw.value) == "pgf":
                 self.report("AF702", kw.value, "The pgf backend runs LaTeX.")
+
+
+def _selects_plotting_backend(pattern: str) -> bool:
+    """pandas treats an option name as a regular expression (`set_option('backend', x)` and
+    `set_option('p.*d$', x)` both set plotting.backend)."""
+    try:
+        return re.search(pattern, "plotting.backend", re.IGNORECASE) is not None
+    except re.error:
+        return False  # pandas cannot use it either
+
+
+def _rc_groups(group: ast.AST) -> list[str] | None:
+    """The literal group names of rc(group, ...), or None when one is computed."""
+    if isinstance(group, ast.Constant) and isinstance(group.value, str):
+        return [group.value]
+    if isinstance(group, (ast.Tuple, ast.List)):
+        literal = [literal_str(e) for e in group.elts]
+        return None if None in literal else [g for g in literal if g]
+    return None

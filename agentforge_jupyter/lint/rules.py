@@ -150,10 +150,11 @@ RULE_LIST = [
     ),
     Rule(
         "AF307",
-        "warning",
-        "Formula built at run time",
-        "Formulas (statsmodels/patsy) are evaluated as Python; prefer a literal formula or "
-        "build it only from column names you have checked.",
+        "error",
+        "Formula built at run time from values that are not column names",
+        "Formulas (statsmodels/patsy) are evaluated as Python: write a literal formula "
+        "('y ~ x1 + x2'), or build it only from literals and df.columns: "
+        "'y ~ ' + ' + '.join(df.columns.drop('y')).",
     ),
     Rule(
         "AF401",

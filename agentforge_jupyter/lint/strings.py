@@ -7,11 +7,14 @@ import ast
 from .apis import (
     EXPR_ATTR_RE,
     EXPR_CALL_RE,
+    EXPRESSION_KEYWORDS,
     FORMATTER,
     INTERNAL_TOKEN_RE,
     PANDAS_EVAL_METHODS,
     RC_DANGER_RE,
 )
+from .bindings import Resolver
+from .evaluated import from_literals_and_columns
 from .names import NameChecks
 from .nodes import bytes_text, is_dunder, literal_str
 from .tables import DANGEROUS_BUILTINS, GETATTR_FAMILY
@@ -85,47 +88,59 @@ class StringChecks(NameChecks):
         formula strings (statsmodels/patsy) are evaluated as Python."""
         if fname == "eval" and receiver is None:
             return  # the builtin: AF201 already
-        pandas_eval = fname in PANDAS_EVAL_METHODS
         nodes = list(node.args[:1])
-        nodes.extend(kw.value for kw in node.keywords if kw.arg in ("expr", "formula"))
+        nodes.extend(kw.value for kw in node.keywords if kw.arg in EXPRESSION_KEYWORDS)
         for arg in nodes:
-            cls = arg.__class__
-            if cls is ast.Constant and isinstance(arg.value, str):
+            if arg.__class__ is ast.Constant and isinstance(arg.value, str):
                 self.check_expression_string(arg.value, arg)
-            elif cls is ast.JoinedStr:
-                parts = arg.values
-                for i, part in enumerate(parts):
-                    if not (part.__class__ is ast.Constant and isinstance(part.value, str)):
-                        continue
-                    self.check_expression_string(part.value, part)
-                    text = part.value.rstrip()
-                    follows_value = i > 0 and part.value[:1] in (".", "(")
-                    if pandas_eval and (text.endswith((".", "@")) or follows_value):
-                        self.report(
-                            "AF305",
-                            part,
-                            f"'{fname}' string assembles a name from a run-time value: the "
-                            "attribute it reaches cannot be checked.",
-                            "Interpolate values, not names: df.query('x > @limit'), or use "
-                            "boolean indexing df[df['x'] > limit].",
-                        )
-                        break
-            elif pandas_eval:
+            elif arg.__class__ is not ast.JoinedStr or not self.check_fstring_names(arg, fname):
+                self.deferred.append(
+                    lambda resolve, arg=arg: self.resolve_expression(arg, fname, resolve)
+                )
+
+    def check_fstring_names(self, arg: ast.JoinedStr, fname: str) -> bool:
+        """Literal parts of an f-string checked like a literal; True when something was reported
+        (a pandas name assembled from a value: f'@pd.io.{x}')."""
+        pandas_eval = fname in PANDAS_EVAL_METHODS
+        for i, part in enumerate(arg.values):
+            if not (part.__class__ is ast.Constant and isinstance(part.value, str)):
+                continue
+            self.check_expression_string(part.value, part)
+            text = part.value.rstrip()
+            follows_value = i > 0 and part.value[:1] in (".", "(")
+            if pandas_eval and (text.endswith((".", "@")) or follows_value):
                 self.report(
                     "AF305",
-                    arg,
-                    f"'{fname}' with a string computed at run time: pandas evaluates it and it "
-                    "can reach any attribute.",
-                    "Pass a literal expression (df.query('x > @limit')) or use boolean "
-                    "indexing df[df['x'] > limit].",
+                    part,
+                    f"'{fname}' string assembles a name from a run-time value: the "
+                    "attribute it reaches cannot be checked.",
+                    "Interpolate values, not names: df.query('x > @limit'), or use "
+                    "boolean indexing df[df['x'] > limit].",
                 )
-            else:
-                self.report(
-                    "AF307",
-                    arg,
-                    f"Formula for '{fname}' built at run time: it is evaluated as Python and "
-                    "cannot be checked.",
-                )
+                return True
+        return False
+
+    def resolve_expression(self, arg: ast.AST, fname: str, resolve: Resolver) -> None:
+        if from_literals_and_columns(arg, resolve):
+            return
+        if fname in PANDAS_EVAL_METHODS:
+            self.report(
+                "AF305",
+                arg,
+                f"'{fname}' with a string built at run time from values that are not literals "
+                "or column names: pandas evaluates it, and a value such as '@pd.io.common.os' "
+                "would reach any attribute.",
+                "Pass a literal expression and refer to values with @: "
+                "df.query('revenue > @threshold'); or use boolean indexing "
+                "df[df['revenue'] > threshold]. Column names may come from df.columns.",
+            )
+        else:
+            self.report(
+                "AF307",
+                arg,
+                f"Formula for '{fname}' built at run time from values that are not literals or "
+                "column names taken from a DataFrame: patsy evaluates formulas as Python.",
+            )
 
     def check_dispatch_by_name(self, node: ast.Call, fname: str) -> None:
         """df.agg('eval', ...) / df.apply('query') call a method named by a string."""

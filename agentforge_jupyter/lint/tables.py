@@ -184,6 +184,8 @@ BLOCKED_ATTRIBUTES: dict[str, tuple[str, str]] = {
             "_importlib",
             "import_module",
             "import_optional_dependency",
+            "_get_plot_backend",
+            "_load_backend",
             "pkgutil",
             "runpy",
             "load_module",

@@ -34,8 +34,8 @@ class WriteChecks(CheckerBase):
         if receiver is not None and path_method and not _is_io_module(receiver):
             self.check_path_method(node, fname, receiver)
             return
-        if fname == "dump" and isinstance(receiver, ast.Name) and receiver.id in self.aliases:
-            return  # json.dump(obj, fp): fp is a handle; pickle.dump is blocked elsewhere
+        if fname == "dump" and len(node.args) != 1:
+            return  # json.dump(obj, fp): fp is a handle; array.dump(file) has one argument
         position, keywords = WRITE_APIS[fname]
         path = _argument(node, position, keywords)
         if path is None or (fname == "open" and not _open_writes(node, 1)):

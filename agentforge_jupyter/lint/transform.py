@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 from .rules import RULES, Finding
 
 
@@ -15,6 +13,8 @@ def transform_ipython(code: str) -> str:
 
 def map_lines(original: str, transformed: str) -> list[int]:
     """For each transformed line, the 1-based original line it came from."""
+    import difflib  # only cells with IPython syntax get here; keep `agentforge lint` start fast
+
     orig = [line.strip() for line in original.splitlines()]
     new = [line.strip() for line in transformed.splitlines()]
     mapping = [1] * len(new)

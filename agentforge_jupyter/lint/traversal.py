@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from typing import Any
 
 from .apis import ATTR_TRIGGERS, NAME_TRIGGERS
 from .bindings import resolver
 from .calls import CallChecks
 from .rules import Finding
+
+TYPE_CHECKING = False  # no `typing` import at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Checker(CallChecks):

@@ -54,6 +54,25 @@ def test_datasets_add_preview_profile_remove(state: Path, tmp_path: Path) -> Non
     assert "weather" in missing.stderr
 
 
+def test_datasets_add_reading_options_and_warnings(state: Path, tmp_path: Path) -> None:
+    eu = tmp_path / "eu.csv"
+    eu.write_bytes("ville;prix\nSète;1,5\nNîmes;2,25\n".encode("latin-1"))
+    refused = agentforge("datasets", "add", str(eu), state=state)
+    assert refused.returncode == 2 and "--encoding latin-1" in refused.stderr
+    added = agentforge("datasets", "add", str(eu), "--encoding", "latin-1", state=state)
+    assert added.returncode == 0, added.stderr
+    assert "2 rows x 2 columns" in added.stdout and "sep=';'" in added.stdout
+    preview = agentforge("datasets", "preview", "eu", "--json", state=state)
+    assert json.loads(preview.stdout)[1] == {"ville": "Nîmes", "prix": 2.25}
+    odd = tmp_path / "odd.csv"
+    odd.write_text("a#b\n1#2\n")
+    warned = agentforge("datasets", "add", str(odd), state=state)
+    assert warned.returncode == 0
+    assert "agentforge: warning: odd.csv was read as a single column" in warned.stderr
+    piped = agentforge("datasets", "add", str(odd), "--name", "odd2", "--sep", "#", state=state)
+    assert "2 columns" in piped.stdout and "warning" not in piped.stderr
+
+
 def test_bad_dataset_name_is_refused_with_a_clear_error(state: Path, tmp_path: Path) -> None:
     csv = tmp_path / "x.csv"
     csv.write_text("a\n1\n")

@@ -4,15 +4,20 @@
     run = Agent(brain="offline", dataset="sales_q3").run("which region drove Q3 revenue?")
 
 Names are imported lazily: the sandbox launcher imports this package inside the sandbox before
-the kernel starts, and must not pay for pandas or jupyter_client there.
+the kernel starts, and must not pay for pandas or jupyter_client there; `agentforge --version`
+and `agentforge lint` must start fast. Nothing here imports more than `importlib` (not even
+`typing`: annotations stay strings).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from ._version import __version__
+
+TYPE_CHECKING = False  # `typing` itself is not imported at run time: it costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 _EXPORTS = {
     "Agent": "agent",

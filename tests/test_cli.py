@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from .conftest import IN_CI
@@ -53,6 +54,25 @@ def test_datasets_add_preview_profile_remove(state: Path, tmp_path: Path) -> Non
     assert "weather" in missing.stderr
 
 
+def test_datasets_add_reading_options_and_warnings(state: Path, tmp_path: Path) -> None:
+    eu = tmp_path / "eu.csv"
+    eu.write_bytes("ville;prix\nSète;1,5\nNîmes;2,25\n".encode("latin-1"))
+    refused = agentforge("datasets", "add", str(eu), state=state)
+    assert refused.returncode == 2 and "--encoding latin-1" in refused.stderr
+    added = agentforge("datasets", "add", str(eu), "--encoding", "latin-1", state=state)
+    assert added.returncode == 0, added.stderr
+    assert "2 rows x 2 columns" in added.stdout and "sep=';'" in added.stdout
+    preview = agentforge("datasets", "preview", "eu", "--json", state=state)
+    assert json.loads(preview.stdout)[1] == {"ville": "Nîmes", "prix": 2.25}
+    odd = tmp_path / "odd.csv"
+    odd.write_text("a#b\n1#2\n")
+    warned = agentforge("datasets", "add", str(odd), state=state)
+    assert warned.returncode == 0
+    assert "agentforge: warning: odd.csv was read as a single column" in warned.stderr
+    piped = agentforge("datasets", "add", str(odd), "--name", "odd2", "--sep", "#", state=state)
+    assert "2 columns" in piped.stdout and "warning" not in piped.stderr
+
+
 def test_bad_dataset_name_is_refused_with_a_clear_error(state: Path, tmp_path: Path) -> None:
     csv = tmp_path / "x.csv"
     csv.write_text("a\n1\n")
@@ -69,6 +89,101 @@ def test_lint_exit_codes_and_json(state: Path) -> None:
     findings = json.loads(bad.stdout)
     assert {"code", "severity", "line", "col", "message", "hint"} <= set(findings[0])
     assert findings[0]["severity"] == "error"
+
+
+def _notebook(path: Path, *cells: tuple[str, str]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    for kind, source in cells:
+        make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+        nb.cells.append(make(source))
+    nbformat.write(nb, path)
+    return path
+
+
+def test_lint_several_paths_directories_and_notebooks(state: Path, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    (project / "clean.py").write_text("import pandas as pd\nprint(pd.__version__)\n")
+    (project / "sub" / "bad.py").write_text("x = 1\nimport os\n")
+    (project / ".hidden").mkdir()
+    (project / ".hidden" / "skipped.py").write_text("import os\n")
+    (project / "notes.txt").write_text("import os\n")
+    nb = _notebook(
+        tmp_path / "analysis.ipynb",
+        ("markdown", "# import os"),
+        ("code", "import pandas as pd"),
+        ("code", "y = 2\nz = eval('1')"),
+    )
+    out = agentforge("lint", str(project), str(nb), state=state)
+    assert out.returncode == 1, out.stderr
+    lines = [line for line in out.stdout.splitlines() if not line.startswith("    ")]
+    assert f"{project / 'sub' / 'bad.py'}:2:1: AF101 error: Import of 'os'" in lines[0]
+    assert lines[1].startswith(f"{nb}:cell 3:2:5: AF201 error:")
+    assert lines[-1] == "2 error(s), 0 warning(s) in 3 file(s)"
+    assert "skipped" not in out.stdout and "notes.txt" not in out.stdout
+
+
+def test_lint_json_names_paths_and_cells(state: Path, tmp_path: Path) -> None:
+    nb = _notebook(tmp_path / "a.ipynb", ("code", "print(1)"), ("code", "!ls"))
+    out = agentforge("lint", "--json", str(nb), state=state)
+    assert out.returncode == 1
+    (finding,) = json.loads(out.stdout)
+    assert (finding["path"], finding["cell"], finding["code"]) == (str(nb), 2, "AF401")
+
+
+def test_lint_clean_files_exit_zero(state: Path, tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("import numpy as np\n")
+    (tmp_path / "b.py").write_text("f = open(name)\n")  # a warning does not fail
+    out = agentforge("lint", str(tmp_path / "a.py"), str(tmp_path / "b.py"), state=state)
+    assert out.returncode == 0, out.stdout
+    assert "AF503 warning" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.py", None, "no such file"),
+        ("broken.ipynb", "{not json", "not a Jupyter notebook"),
+        ("latin.py", b"x = '\xe9'\n", "not UTF-8"),
+    ],
+)
+def test_lint_unreadable_paths_are_clear_errors(
+    state: Path, tmp_path: Path, name: str, content: str | bytes | None, message: str
+) -> None:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    out = agentforge("lint", str(path), state=state)
+    assert out.returncode == 2
+    assert message in out.stderr
+
+
+def test_help_lists_every_command_without_importing_them(state: Path) -> None:
+    out = agentforge("--help", state=state)
+    assert out.returncode == 0
+    for command in ("datasets", "lint", "exec", "doctor", "state", "brains", "tools", "analyze"):
+        assert command in out.stdout
+    probe = (
+        "import sys\nfrom agentforge_jupyter.cli import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "heavy = {'pandas', 'nbformat', 'jupyter_client', 'IPython'} & set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert ran.stdout.strip().endswith("[]"), ran.stdout + ran.stderr
+
+
+def test_lint_command_does_not_import_pandas(state: Path, tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("import pandas as pd\n")
+    probe = (
+        "import sys\nfrom agentforge_jupyter.cli import main\n"
+        f"code = main(['lint', {str(tmp_path / 'a.py')!r}])\n"
+        "print(code, sorted({'pandas', 'nbformat', 'jupyter_client'} & set(sys.modules)))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert ran.stdout.strip().endswith("0 []"), ran.stdout + ran.stderr
 
 
 def test_exec_runs_in_the_sandbox_with_the_dataset(state: Path) -> None:

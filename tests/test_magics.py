@@ -64,6 +64,21 @@ def test_agent_datasets_add_preview_profile_remove(magic_shell, tmp_path: Path, 
     assert dataset_names() == ["sales_q3"]
 
 
+def test_agent_datasets_add_reads_awkward_text_files(magic_shell, tmp_path: Path) -> None:
+    semicolons = tmp_path / "eu.csv"
+    semicolons.write_bytes("région;montant\nNord;1,5\nSüd;2,25\n".encode("latin-1"))
+    info = magic_shell.run_line_magic(
+        "agent_datasets", f"add {semicolons} --name eu --sep ; --decimal , --encoding latin-1"
+    )
+    assert info.columns == ["région", "montant"]
+    frame = DatasetRegistry().load("eu")
+    assert frame["montant"].tolist() == [1.5, 2.25]
+    one_column = tmp_path / "one.csv"
+    one_column.write_text("a|b|c\n1|2|3\n")
+    added = magic_shell.run_line_magic("agent_datasets", f"add {one_column} --sep ,")
+    assert any("single column" in w or "one column" in w for w in added.warnings)
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
@@ -102,7 +117,7 @@ def test_usage_error_in_a_cell_shows_one_message_not_a_traceback(magic_shell, ca
     ("cell", "usage"),
     [
         ("%agent_datasets --help", "%agent_datasets [-h] {list,add,preview,profile,remove}"),
-        ("%agent_datasets add --help", "%agent_datasets add [-h] [--name NAME] path"),
+        ("%agent_datasets add --help", "%agent_datasets add [-h] [--name NAME] [--sep SEP]"),
         ("%agent_datasets preview -h", "[-n ROWS] name"),
         ("%%agent --help", "%%agent [-h] [--dataset DATASET]"),
         ("%%agent --help\nsome goal", "--keep-attrs"),

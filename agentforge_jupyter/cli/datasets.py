@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..datasets import profile_text
+from ..sanitize import terminal_text
 from ._io import print_json, registry, text_table
 
 
@@ -15,6 +17,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     add = sub.add_parser("add", help="copy a CSV/TSV/JSON/JSONL/Parquet/Excel file into the state")
     add.add_argument("path")
     add.add_argument("--name", help="dataset name (default: from the file name)")
+    add.add_argument(
+        "--sep", help="CSV/TSV field separator, e.g. ';' or '\\t' (default: sniffed from the file)"
+    )
+    add.add_argument(
+        "--decimal", help="decimal mark of CSV/TSV numbers, '.' or ',' (default: sniffed)"
+    )
+    add.add_argument("--encoding", help="text encoding, e.g. latin-1 or cp1252 (default: UTF-8)")
+    add.add_argument("--sheet", help="Excel sheet name or 0-based number (default: the first)")
     add.set_defaults(func=add_dataset)
 
     listing = sub.add_parser("list", help="list registered datasets")
@@ -38,16 +48,35 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def add_dataset(args: argparse.Namespace) -> int:
-    info = registry().add(args.path, name=args.name)
+    sep = "\t" if args.sep in ("\\t", "tab", "TAB") else args.sep
+    sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
+    info = registry().add(
+        args.path,
+        name=args.name,
+        sep=sep,
+        encoding=args.encoding,
+        decimal=args.decimal,
+        sheet=sheet,
+    )
+    read_as = f", read with {_options_text(info.options)}" if info.source_format else ""
     print(
         f"added {info.name}: {info.rows} rows x {len(info.columns)} columns ({info.format}, "
-        f"{info.size} bytes, sha256 {info.sha256[:12]})"
+        f"{info.size} bytes, sha256 {info.sha256[:12]}{read_as})"
     )
+    for warning in info.warnings:
+        print(f"agentforge: warning: {terminal_text(warning)}", file=sys.stderr)
     return 0
 
 
+def _options_text(options: dict[str, object]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in options.items())
+
+
 def list_datasets(args: argparse.Namespace) -> int:
-    infos = registry().list()
+    datasets = registry()
+    infos = datasets.list()
+    for problem in datasets.problems():
+        print(f"agentforge: warning: {terminal_text(problem)}", file=sys.stderr)
     if args.json:
         print_json([info.to_dict() for info in infos])
         return 0

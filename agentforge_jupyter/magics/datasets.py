@@ -28,6 +28,10 @@ _DATASET_COMMANDS: dict[str, tuple[str, list[argument]]] = {
         [
             argument("path", help="the file to add"),
             argument("--name", help="the dataset's name (default: from the file name)"),
+            argument("--sep", help="CSV/TSV field separator, e.g. ';' (default: sniffed)"),
+            argument("--decimal", help="decimal mark, '.' or ',' (default: sniffed)"),
+            argument("--encoding", help="text encoding, e.g. latin-1 (default: UTF-8)"),
+            argument("--sheet", help="Excel sheet name or 0-based number (default: the first)"),
         ],
     ),
     "preview": (
@@ -90,13 +94,21 @@ def _list(reg: DatasetRegistry, args: argparse.Namespace) -> list[Any]:
     infos = reg.list()
     rows = [[i.name, i.format, i.rows, len(i.columns), i.size] for i in infos]
     display(HTML(html_table(["name", "format", "rows", "columns", "bytes"], rows, "datasets")))
+    for problem in reg.problems():  # entries left out of the list, and why
+        display(HTML(message_html("not usable:", text=problem)))
     return infos
 
 
 def _add(reg: DatasetRegistry, args: argparse.Namespace) -> Any:
-    info = reg.add(os.path.expanduser(args.path), name=args.name)
+    options = {k: getattr(args, k) for k in ("sep", "decimal", "encoding", "sheet")}
+    sheet = options["sheet"]
+    if sheet is not None and sheet.isdigit():
+        options["sheet"] = int(sheet)
+    info = reg.add(os.path.expanduser(args.path), name=args.name, **options)
     text = f"{info.rows} rows x {len(info.columns)} columns"
     display(HTML(message_html("added", name=info.name, text=text)))
+    for warning in info.warnings:
+        display(HTML(message_html("warning:", text=warning)))
     return info
 
 

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from agentforge_jupyter.state import StateDir
-from agentforge_jupyter.tools import ToolRegistry, prompt_section, retrieve
+from agentforge_jupyter.tools import ToolRegistry, VerificationReport, prompt_section, retrieve
+from agentforge_jupyter.trust import TrustStore
 
 SIZES = (10, 1_000, 10_000)
 K = 5
@@ -300,7 +301,9 @@ def _query(op: int, measure: int, dim: int, rng: random.Random) -> str:
 
 
 def _write_registry(root: Path, combos: list[tuple[int, int, int]]) -> ToolRegistry:
-    registry = ToolRegistry(StateDir(root))
+    # Runs are offered only tools verified on this machine; these synthetic tools are recorded
+    # as such in a private trust store (nothing of the user's own config is touched).
+    registry = ToolRegistry(StateDir(root), trust=TrustStore(root / "config"))
     doc = registry.document
     data = doc.empty()
     for combo in combos:
@@ -311,6 +314,8 @@ def _write_registry(root: Path, combos: list[tuple[int, int, int]]) -> ToolRegis
             "versions": [record],
         }
     doc.write(data)
+    report = VerificationReport(True, "passed")
+    registry.verdicts.record([t for ts in registry.load().versions.values() for t in ts], report)
     return registry
 
 

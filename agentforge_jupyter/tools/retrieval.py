@@ -472,32 +472,31 @@ def build_index(records: list[dict[str, Any]]) -> ToolIndex:
     return index
 
 
-def _active_records(items: dict[str, Any]) -> list[dict[str, Any]]:
-    records = []
-    for name in sorted(items):
-        verified = [v for v in items[name].get("versions", []) if v.get("status") == "verified"]
-        if verified:
-            records.append(verified[-1])
-    return records
-
-
-_cache: dict[str, tuple[tuple[int, int, int], ToolIndex]] = {}
+_cache: dict[str, tuple[tuple[Any, ...], ToolIndex]] = {}
 _cache_lock = threading.Lock()
 
 
-def index_for(registry: ToolRegistry) -> ToolIndex:
-    """The index of ``registry``, rebuilt only when tools.json changed (inode/mtime/size)."""
-    path = Path(registry.path)
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
     try:
         st = os.stat(path)
     except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def index_for(registry: ToolRegistry) -> ToolIndex:
+    """The index of what ``registry`` offers runs (:meth:`ToolRegistry.active`), rebuilt only
+    when tools.json or the user's trust records changed (inode/mtime/size)."""
+    path = Path(registry.path)
+    tools_key = _stat_key(path)
+    if tools_key is None:
         return ToolIndex()
-    key = (st.st_ino, st.st_mtime_ns, st.st_size)
+    key = (tools_key, _stat_key(registry.verdicts.trust.path))
     with _cache_lock:
         cached = _cache.get(str(path))
         if cached is not None and cached[0] == key:
             return cached[1]
-    index = build_index(_active_records(registry.document.read()["items"]))
+    index = build_index([t.to_dict() for t in registry.active()])
     with _cache_lock:
         _cache[str(path)] = (key, index)
     return index

@@ -27,7 +27,7 @@ from .package import PACKAGE_NAME, tool_sources_for_export, tools_used_in, write
 from .parse import ToolCandidate, check_imports, parse_tool
 from .registry import ToolRegistry, run_provenance, user_provenance
 from .retrieval import ToolHit, prompt_section, retrieve
-from .starter import ainstall_starter_tools, install_starter_tools
+from .starter import ainstall_starter_tools, install_shipped_tools, install_starter_tools
 from .verify import lint_candidate, run_doctests, verify_candidate
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "check_imports",
     "describe_tool",
     "hits_table",
+    "install_shipped_tools",
     "install_starter_tools",
     "lint_candidate",
     "parse_ref",

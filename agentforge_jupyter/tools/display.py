@@ -18,16 +18,23 @@ def _provenance(tool: Tool) -> str:
 
 
 def tools_table(tools: Sequence[Tool]) -> str:
-    """One line per tool: name, version, status, provenance, summary."""
+    """One line per tool: name, version, status (as judged on this machine), provenance (run
+    ids in full, so they can be looked up), summary."""
     if not tools:
         return "No tools registered. Add one with `agentforge tools add PATH`."
     width = max(len(t.name) for t in tools)
-    lines = [f"{'NAME':<{width}}  VER  STATUS      FROM        SUMMARY"]
+    origin = max(4, *(len(_provenance(t)) for t in tools))
+    lines = [f"{'NAME':<{width}}  VER  STATUS      {'FROM':<{origin}}  SUMMARY"]
     for t in tools:
         summary = t.summary if len(t.summary) <= 70 else t.summary[:67] + "..."
         lines.append(
-            f"{t.name:<{width}}  {t.version:>3}  {t.status:<10}  {_provenance(t)[:10]:<10}  "
-            f"{summary}"
+            f"{t.name:<{width}}  {t.version:>3}  {t.trust_label:<10}  "
+            f"{_provenance(t):<{origin}}  {summary}"
+        )
+    if any(t.trust_label == "unverified" for t in tools):
+        lines.append(
+            "unverified: stored as verified elsewhere, not yet on this machine; runs do not use "
+            "it until `agentforge tools verify NAME`."
         )
     return "\n".join(lines)
 
@@ -52,7 +59,7 @@ def describe_tool(tool: Tool, versions: Sequence[Tool] = ()) -> str:
         else f"last check failed: {v.get('stage', '?')}"
     )
     lines = [
-        f"{tool.ref}  [{tool.status}]",
+        f"{tool.ref}  [{tool.trust_label}]",
         f"signature:  {tool.signature}",
         f"tags:       {', '.join(tool.tags) or '-'}",
         f"provenance: {_provenance(tool)}",

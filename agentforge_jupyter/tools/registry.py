@@ -97,6 +97,19 @@ class ToolRegistry(ToolLifecycle):
     def __repr__(self) -> str:
         return f"ToolRegistry({str(self.path)!r})"
 
+    @classmethod
+    def opened(
+        cls, store: StateDir | str | os.PathLike[str] | None = None, **kwargs: Any
+    ) -> ToolRegistry:
+        """The registry of ``store``; a state directory used for the first time (no
+        tools.json) gets the starter tools shipped with the package."""
+        registry = cls(store, **kwargs)
+        if not registry.path.exists():
+            from .starter import install_shipped_tools
+
+            install_shipped_tools(registry)
+        return registry
+
     @property
     def document(self) -> Document:
         return self.store.document("tools")

@@ -16,16 +16,18 @@ from ..state import STATE_DIR_ENV, StateDir
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("state", help="inspect, repair and trust the state directory")
-    parser.add_argument(
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
         "--state-dir", metavar="DIR", help=f"the state directory (default: ${STATE_DIR_ENV})"
     )
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    where = sub.add_parser("path", help="print the state directory in use")
+    where = sub.add_parser("path", help="print the state directory in use", parents=[common])
     where.set_defaults(func=show_path)
     repair = sub.add_parser(
         "repair",
         help="move a corrupt document aside (kept as NAME.corrupt-TIME.json); for datasets, "
         "keep what is valid and re-register the data files found",
+        parents=[common],
     )
     repair.add_argument("name", choices=["datasets", "tools", "brains"])
     repair.set_defaults(func=repair_document)
@@ -33,6 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "trust",
         help="allow the brains (key variables) and tools this state directory brings, after "
         "verifying the tools here (like `direnv allow`)",
+        parents=[common],
     )
     trust.add_argument("--show", action="store_true", help="only show what is waiting, and why")
     trust.set_defaults(func=trust_state)

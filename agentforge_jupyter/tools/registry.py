@@ -41,14 +41,14 @@ from .model import (
 )
 from .parse import ToolCandidate, parse_tool
 from .records import LoadedTools, load_items
+from .retrieval import ToolHit, index_for
 from .verify import DEFAULT_TIMEOUT_S, SandboxFactory, verify_candidate
 
 if TYPE_CHECKING:
     from ..sandbox.config import SandboxConfig
     from ..sandbox.kernel import KernelSandbox
-    from .retrieval import ToolHit
 
-__all__ = ["ToolRegistry", "run_provenance", "user_provenance"]
+__all__ = ["ToolRegistry", "retrieve", "run_provenance", "user_provenance"]
 
 
 def user_provenance() -> dict[str, Any]:
@@ -328,12 +328,22 @@ class ToolRegistry(ToolLifecycle):
     ) -> builtins.list[ToolHit]:
         """The ``k`` tools runs may use (:meth:`active`) most relevant to ``goal`` (and the
         dataset ``profile``)."""
-        from .retrieval import retrieve
-
-        return retrieve(goal, profile, k=k, registry=self)
+        return index_for(self).search(goal, profile, k)
 
 
 def _shown(versions: list[Tool]) -> Tool:
     """The version a listing shows: the latest stored as verified, else the latest."""
     verified = [t for t in versions if t.status == "verified"]
     return (verified or versions)[-1]
+
+
+def retrieve(
+    goal: str,
+    profile: dict[str, Any] | None = None,
+    k: int = 5,
+    *,
+    registry: ToolRegistry | None = None,
+) -> list[ToolHit]:
+    """The ``k`` tools runs may use most relevant to ``goal``, re-ranked by fit to ``profile``
+    (``{"columns": [{"name", "kind"}, ...]}`` as made by the datasets service)."""
+    return (registry if registry is not None else ToolRegistry()).retrieve(goal, profile, k)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
-
-from agentforge_jupyter.tools import (
-    ToolRegistry,
-    describe_tool,
-    hits_table,
-    tools_table,
-)
+from typing import TYPE_CHECKING, Any
 
 from ._io import print_json
+
+if TYPE_CHECKING:
+    from agentforge_jupyter.tools import ToolRegistry
+
+
+def _registry() -> ToolRegistry:
+    # Imported on use: `agentforge --version` and other commands need no tool machinery.
+    from agentforge_jupyter.tools import ToolRegistry
+
+    return ToolRegistry.opened()
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -59,7 +62,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def add_tool(args: argparse.Namespace) -> int:
-    tool = ToolRegistry.opened().register_file(args.path, name=args.name)
+    tool = _registry().register_file(args.path, name=args.name)
     print(f"registered {tool.ref}: {tool.verification.get('examples_run')} example(s) passed")
     return 0
 
@@ -74,34 +77,40 @@ def _report_problems(registry: ToolRegistry, problems: list[str] | None = None) 
 
 
 def list_tools(args: argparse.Namespace) -> int:
-    registry = ToolRegistry.opened()
+    registry = _registry()
     loaded = registry.load()
     tools = registry.all()
     if args.json:
         print_json([_as_json(t) for t in tools])
     else:
+        from agentforge_jupyter.tools import tools_table
+
         print(tools_table(tools))
     _report_problems(registry, loaded.problems)
     return 0
 
 
 def show_tool(args: argparse.Namespace) -> int:
-    registry = ToolRegistry.opened()
+    registry = _registry()
     tool = registry.get(args.ref)
     if args.json:
         print_json(_as_json(tool))
     else:
+        from agentforge_jupyter.tools import describe_tool
+
         print(describe_tool(tool, registry.versions(tool.name)))
     return 0
 
 
 def search_tools(args: argparse.Namespace) -> int:
-    registry = ToolRegistry.opened()
+    registry = _registry()
     hits = registry.retrieve(args.query, k=args.k)
     _report_problems(registry)
     if args.json:
         print_json([h.to_dict() for h in hits])
     else:
+        from agentforge_jupyter.tools import hits_table
+
         print(hits_table(hits))
     return 0
 
@@ -110,7 +119,7 @@ def verify_tools(args: argparse.Namespace) -> int:
     if bool(args.names) == bool(args.all):
         print("agentforge: error: give tool NAMEs or --all (not both)", file=sys.stderr)
         return 2
-    registry = ToolRegistry.opened()
+    registry = _registry()
     reports = registry.reverify(None if args.all else args.names)
     failed = 0
     for ref, report in reports.items():
@@ -126,12 +135,12 @@ def verify_tools(args: argparse.Namespace) -> int:
 
 
 def deprecate_tool(args: argparse.Namespace) -> int:
-    changed = ToolRegistry.opened().deprecate(args.ref)
+    changed = _registry().deprecate(args.ref)
     print("deprecated " + (", ".join(t.ref for t in changed) or "nothing (no verified version)"))
     return 0
 
 
 def remove_tool(args: argparse.Namespace) -> int:
-    count = ToolRegistry.opened().remove(args.ref)
+    count = _registry().remove(args.ref)
     print(f"removed {args.ref} ({count} version(s))")
     return 0

@@ -201,3 +201,16 @@ def test_a_changed_copy_of_a_starter_tool_is_not_trusted(tmp_path: Path) -> None
     registry = ToolRegistry(store)
     assert not registry.get("top_n").verified_here
     assert "top_n" not in [t.name for t in registry.active()]
+
+
+def test_exports_say_whether_each_tool_was_verified_here(tmp_path: Path) -> None:
+    from agentforge_jupyter.tools import tool_sources_for_export
+
+    store = StateDir(tmp_path / "state")
+    from_another_machine(store, HARMLESS, tmp_path)
+    ToolRegistry(store).store_verified(
+        parse_tool(starter_sources()["top_n"]), VerificationReport(True, "passed")
+    )
+    cell = tool_sources_for_export(["triple", "top_n"], ToolRegistry(store))
+    assert "# triple@1 (NOT verified on the exporting machine)" in cell
+    assert "# top_n@1 (verified on the exporting machine)" in cell

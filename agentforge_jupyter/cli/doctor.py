@@ -82,11 +82,7 @@ def _check_datasets(store: Any, problems: list[str], notes: list[str]) -> None:
     from ..datasets import DatasetRegistry
 
     registry = DatasetRegistry(store)
-    try:
-        names = registry.names()
-    except AgentForgeError:
-        raise
-    for name in names:
+    for name in registry.names():  # a corrupt document raises, and is reported by the caller
         try:
             registry.path(name)
         except (AgentForgeError, TypeError, KeyError, ValueError) as exc:

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from ..errors import AgentForgeError
+from ..trust import fingerprint
 
 __all__ = [
     "NAME_RE",
@@ -223,8 +224,6 @@ class Tool:
     def fingerprint(self) -> str:
         """sha256 over everything a run uses of this version: the source and what is shown
         of it (signature, docstring, tags, parameters). What "verified here" is keyed by."""
-        from ..trust import fingerprint
-
         return fingerprint(
             {
                 "name": self.name,

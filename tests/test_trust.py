@@ -219,3 +219,18 @@ def test_a_key_in_a_committed_entry_is_never_echoed(tmp_path: Path) -> None:
     with pytest.raises(BrainConfigError) as info:
         BrainRegistry(store).get("leaky")
     assert "sk-live-should-not-show" not in str(info.value)
+
+
+def test_terminal_escapes_in_a_shared_brains_json_are_not_printed(tmp_path: Path) -> None:
+    store = cloned_state(
+        tmp_path / "state",
+        {
+            "esc": {"base_url": "http://h/v1\x1b]8;;evil\x07", "model": "m"},
+            "esc2": {"base_url": "http://h/v1", "model": "m\x1b[2J"},
+        },
+    )
+    out = cli("brains", "list", state=store.root)
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout and "\x07" not in out.stdout
+    rows = {e.name: e for e in BrainRegistry(store).entries()}
+    assert rows["esc"].spec is None and "control characters" in (rows["esc"].problem or "")

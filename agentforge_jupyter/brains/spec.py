@@ -176,6 +176,11 @@ def _check_openai(spec: BrainSpec) -> None:
             "(for example http://localhost:8000/v1)."
         )
     parts = urlsplit(spec.base_url)
+    if any(ch.isspace() or not ch.isprintable() for ch in spec.base_url):
+        raise BrainConfigError(
+            f"Brain {spec.name!r}: base_url {spec.base_url!r} contains spaces or control "
+            "characters."
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BrainConfigError(
             f"Brain {spec.name!r}: base_url {spec.base_url!r} is not an http(s) URL."

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from ..brains.registry import BrainEntry, BrainRegistry, BrainSpec
+from ..sanitize import one_line
 from ._io import print_json, text_table
 
 
@@ -71,7 +72,10 @@ def list_brains(args: argparse.Namespace) -> int:
     if args.json:
         print_json([_entry_json(e, default) for e in entries])
         return 0
-    rows = [["*" if e.name == default else "", e.name, *(_entry_cells(e))] for e in entries]
+    # Everything here may come from someone else's brains.json: one inert line per cell.
+    rows = [
+        ["*" if e.name == default else "", e.name, *map(one_line, _entry_cells(e))] for e in entries
+    ]
     print(text_table(["", "name", "kind", "model", "status", "where"], rows))
     return 0
 

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..sanitize import one_line
 from ..state import STATE_DIR_ENV, StateDir
 
 
@@ -134,11 +135,11 @@ def _show_waiting(waiting_brains: list[Any], waiting_tools: list[Any]) -> None:
     if waiting_brains:
         print("Brains that would read a key variable (inactive until allowed):")
         for verdict in waiting_brains:
-            print(f"  {verdict.spec.name}: {'; '.join(verdict.reasons)}")
+            print("  " + one_line(f"{verdict.spec.name}: {'; '.join(verdict.reasons)}"))
     if waiting_tools:
         print("Tools not verified on this machine (not offered to runs until verified here):")
         for tool in waiting_tools:
-            print(f"  {tool.ref}: {tool.summary[:70]}")
+            print("  " + one_line(f"{tool.ref}: {tool.summary[:70]}"))
 
 
 def _verify_tools(tools: Any, names: list[str]) -> int:

@@ -231,8 +231,19 @@ class Tool:
                 "signature": self.signature,
                 "docstring": self.docstring,
                 "tags": list(self.tags),
-                "examples": [e.to_dict() for e in self.examples],
-                "params": [p.to_dict() for p in self.params],
+                # Plain dicts rather than asdict(): this runs for every tool on every load.
+                "examples": [
+                    {"source": e.source, "want": e.want, "line": e.line} for e in self.examples
+                ],
+                "params": [
+                    {
+                        "name": p.name,
+                        "annotation": p.annotation,
+                        "default": p.default,
+                        "kind": p.kind,
+                    }
+                    for p in self.params
+                ],
                 "returns": self.returns,
                 "imports": list(self.imports),
             }

@@ -214,3 +214,17 @@ def test_exports_say_whether_each_tool_was_verified_here(tmp_path: Path) -> None
     cell = tool_sources_for_export(["triple", "top_n"], ToolRegistry(store))
     assert "# triple@1 (NOT verified on the exporting machine)" in cell
     assert "# top_n@1 (verified on the exporting machine)" in cell
+
+
+def test_tools_table_shows_whole_run_ids_and_inert_summaries(tmp_path: Path) -> None:
+    from agentforge_jupyter.tools import run_provenance, tools_table
+
+    registry = ToolRegistry(StateDir(tmp_path / "state"))
+    run_id = "20261202T101500Z-abcdef12"
+    registry.store_verified(
+        parse_tool(HARMLESS.replace("Three times x.", "Three times x.\x1b[2J")),
+        VerificationReport(True, "passed"),
+        provenance=run_provenance(run_id, "offline"),
+    )
+    table = tools_table(registry.all())
+    assert f"run {run_id} (offline)" in table and "\x1b" not in table

@@ -18,14 +18,21 @@ from agentforge_jupyter.brains.registry import BrainRegistry, BrainSpec
 from agentforge_jupyter.brains.runpod import RunPodBrain
 from agentforge_jupyter.errors import CorruptStateError
 from agentforge_jupyter.state import StateDir
+from agentforge_jupyter.trust import TrustStore
 from tests.fakes import FakeOpenAIServer
 
 SECRET = "sk-test-secret-value-0123456789"
 
 
+@pytest.fixture(autouse=True)
+def _own_config(tmp_path, monkeypatch) -> None:
+    """The user's trust records live in a private config directory per test."""
+    monkeypatch.setenv("AGENTFORGE_CONFIG_DIR", str(tmp_path / "config"))
+
+
 @pytest.fixture
 def registry(tmp_path) -> BrainRegistry:
-    return BrainRegistry(StateDir(tmp_path))
+    return BrainRegistry(StateDir(tmp_path / "state"))
 
 
 def vllm_spec(**changes) -> BrainSpec:
@@ -68,13 +75,14 @@ def test_add_persists_and_builds(registry: BrainRegistry, monkeypatch) -> None:
         "kind": "openai",
         "base_url": "http://gpu-box:8000/v1",
         "model": "Qwen2.5-7B-Instruct",
-        "api_key_env": "VLLM_KEY",
         "timeout": 30.0,
         "retries": 1,
         "temperature": 0.0,
         "supports_json_schema": True,
     }
-    assert SECRET not in registry.path.read_text()
+    # The key variable of a personal brain is the user's, not the shared state's.
+    assert SECRET not in registry.path.read_text() and "VLLM_KEY" not in registry.path.read_text()
+    assert "VLLM_KEY" in TrustStore().path.read_text()
     again = BrainRegistry(registry.state)  # a new process sees it
     assert again.names() == ["offline", "offline-finance", "qwen"]
     brain = again.get("qwen")
@@ -91,8 +99,9 @@ def test_add_persists_and_builds(registry: BrainRegistry, monkeypatch) -> None:
 def test_runpod_brain(registry: BrainRegistry) -> None:
     registry.add(BrainSpec(name="rp", kind="runpod", endpoint_id="ep123", model="finance-lora"))
     item = json.loads(registry.path.read_text())["items"]["rp"]
-    assert item["api_key_env"] == "RUNPOD_API_KEY" and "base_url" not in item
+    assert "api_key_env" not in item and "base_url" not in item
     brain = registry.get("rp")
+    assert brain.api_key_env == "RUNPOD_API_KEY"
     assert isinstance(brain, RunPodBrain)
     assert brain.base_url == "https://api.runpod.ai/v2/ep123/openai/v1"
     with pytest.raises(BrainConfigError, match="endpoint_id"):
@@ -185,9 +194,49 @@ def test_hand_edited_key_in_the_file_is_refused(registry: BrainRegistry) -> None
     data["items"]["qwen"]["api_key"] = SECRET
     registry.path.write_text(json.dumps(data))
     with pytest.raises(BrainConfigError, match="api_key_env") as caught:
-        registry.list()
+        registry.get("qwen")
     assert SECRET not in str(caught.value)
     assert "agentforge brains remove qwen" in str(caught.value)
+    # The others stay usable, and the listing marks the invalid one instead of failing.
+    assert "qwen" not in registry.names()
+    entry = next(e for e in registry.entries() if e.name == "qwen")
+    assert entry.spec is None and "api_key_env" in (entry.problem or "")
+
+
+def test_unknown_settings_are_ignored_and_kept(registry: BrainRegistry) -> None:
+    registry.add(vllm_spec(api_key_env=None))
+    data = json.loads(registry.path.read_text())
+    data["items"]["qwen"]["added_in_v2"] = {"x": 1}
+    registry.path.write_text(json.dumps(data))
+    assert registry.get_spec("qwen").model == "Qwen2.5-7B-Instruct"
+    registry.set_default("qwen")
+    assert json.loads(registry.path.read_text())["items"]["qwen"]["added_in_v2"] == {"x": 1}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"timeout": "soon"},
+        {"retries": 2.5},
+        {"temperature": True},
+        {"max_tokens": 0},
+        {"kind": ["openai"]},
+        {"supports_json_schema": "yes"},
+        {"base_url": 7},
+    ],
+)
+def test_wrong_types_in_a_stored_entry_are_marked_not_raised(
+    registry: BrainRegistry, bad: dict
+) -> None:
+    registry.add(vllm_spec(name="good", api_key_env=None))
+    data = json.loads(registry.path.read_text())
+    data["items"]["bad"] = {**data["items"]["good"], **bad}
+    registry.path.write_text(json.dumps(data))
+    rows = {e.name: e for e in registry.entries()}
+    assert rows["good"].spec is not None and rows["bad"].spec is None
+    assert "bad" in (rows["bad"].problem or "")
+    with pytest.raises(BrainConfigError):
+        registry.get("bad")
 
 
 def test_corrupt_file_is_reported_and_builtins_still_work(registry: BrainRegistry) -> None:
@@ -201,7 +250,7 @@ def test_corrupt_file_is_reported_and_builtins_still_work(registry: BrainRegistr
 
 def test_configured_extra_brains(tmp_path) -> None:
     extra = [BrainSpec(name="conf", base_url="http://localhost:9/v1", model="m")]
-    registry = BrainRegistry(tmp_path, extra=extra)
+    registry = BrainRegistry(tmp_path / "state", extra=extra)
     assert registry.names() == ["offline", "offline-finance", "conf"]
     assert isinstance(registry.get("conf"), OpenAIBrain)
     assert not registry.path.exists()

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from .fakes import FakeOpenAIServer
-from .test_cli import agentforge
+
+
+def agentforge(*args: str, state: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
+    return subprocess.run(
+        [sys.executable, "-m", "agentforge_jupyter.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _own_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTFORGE_CONFIG_DIR", str(tmp_path / "config"))
 
 
 @pytest.fixture
@@ -54,8 +72,11 @@ def test_runpod_brain_builds_the_openai_url_and_stores_no_key(state: Path) -> No
     assert out.returncode == 0, out.stderr
     stored = json.loads((state / "brains.json").read_text())["items"]["fin"]
     assert stored["endpoint_id"] == "ep123"
-    assert stored["api_key_env"] == "RUNPOD_API_KEY"
-    assert "api_key" not in stored
+    assert "api_key" not in stored and "api_key_env" not in stored  # the user's, not shared
+    listed = {
+        b["name"]: b for b in json.loads(agentforge("brains", "list", "--json", state=state).stdout)
+    }
+    assert listed["fin"]["api_key_env"] == "RUNPOD_API_KEY" and listed["fin"]["trust"] == "personal"
 
 
 def test_a_key_typed_as_the_variable_name_is_refused(state: Path) -> None:

@@ -34,11 +34,25 @@ def test_state_dir_from_env(monkeypatch, tmp_path):
     assert StateDir().root == tmp_path / "custom"
 
 
-def test_state_dir_default_is_absolute_cwd_state(monkeypatch, tmp_path):
+def test_state_dir_default_is_per_user_unless_a_local_state_exists(monkeypatch, tmp_path):
     monkeypatch.delenv(STATE_DIR_ENV, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.chdir(tmp_path)
+    assert state_dir() == tmp_path / "xdg" / "agentforge" / "state"
+    assert not (tmp_path / "state").exists()  # no ./state is created in every notebook folder
+    (tmp_path / "state").mkdir()
     assert state_dir() == tmp_path / "state"
     assert state_dir().is_absolute()
+
+
+def test_state_dir_env_pointing_at_a_file_is_a_clear_error(monkeypatch, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "afile"))
+    with pytest.raises(StateError, match="is a file, not a directory") as info:
+        state_dir()
+    assert "repair" not in str(info.value)
+    with pytest.raises(StateError, match="is a file"):
+        StateDir(tmp_path / "afile").document("datasets").read()
 
 
 def test_paths_and_directories_created_on_demand(tmp_path):

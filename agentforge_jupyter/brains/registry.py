@@ -2,7 +2,10 @@
 
 The document holds one item per brain name (its :class:`BrainSpec` without the name) and an
 optional top-level ``"default"``. API keys are never stored: a spec names the environment
-variable that holds the key, and a value that looks like a key is refused.
+variable that holds the key, and a value that looks like a key is refused. Key-variable names
+of brains added here go to the user's own config, not to brains.json; a stored brain that
+names a key variable is used only once the user allowed it (see ``trust``). Each entry is
+validated on read; an invalid one is listed as such and the others stay usable.
 
 "offline" and "offline-finance" are always present and cannot be removed or replaced; the
 default brain is "offline" unless another default was set.
@@ -10,10 +13,11 @@ default brain is "offline" unless another default was set.
 
 from __future__ import annotations
 
+import builtins
+import inspect
 import os
-import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,181 +28,24 @@ from agentforge_jupyter.brains.errors import (
     DuplicateBrainError,
     UnknownBrainError,
 )
+from agentforge_jupyter.brains.spec import BUILTIN_BRAINS, KINDS, BrainSpec
+from agentforge_jupyter.brains.trust import BrainTrust, Verdict
+from agentforge_jupyter.brains.urls import classify
 from agentforge_jupyter.state import StateDir
+from agentforge_jupyter.trust import TrustStore
 
 __all__ = [
     "BUILTIN_BRAINS",
     "DEFAULT_BRAIN",
     "KINDS",
+    "BrainEntry",
     "BrainRegistry",
     "BrainSpec",
     "brain_from_spec",
 ]
 
-KINDS = ("openai", "runpod", "offline")
 DEFAULT_BRAIN = "offline"
 DOCUMENT = "brains"
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-# Prefixes of real keys (OpenAI, RunPod, Hugging Face, Groq, xAI, Anthropic): a value that
-# starts like this is a key typed where a variable name belongs.
-_KEY_PREFIX_RE = re.compile(r"^(sk-|sk_|rpa_|hf_|gsk_|xai-|sk-ant-)", re.IGNORECASE)
-
-
-@dataclass
-class BrainSpec:
-    """One brain, as stored in brains.json (the key itself never is)."""
-
-    name: str
-    kind: str = "openai"
-    base_url: str | None = None
-    model: str | None = None
-    api_key_env: str | None = None
-    endpoint_id: str | None = None
-    timeout: float = 60.0
-    retries: int = 2
-    temperature: float = 0.2
-    supports_json_schema: bool = False
-
-    @property
-    def builtin(self) -> bool:
-        return self.name in BUILTIN_BRAINS
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, without unset (None) settings."""
-        return {k: v for k, v in asdict(self).items() if v is not None}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], *, name: str | None = None) -> BrainSpec:
-        """A spec from JSON (``name`` overrides a missing or different ``data["name"]``)."""
-        if not isinstance(data, dict):
-            raise BrainConfigError(
-                f"Brain {name!r} is described by a {type(data).__name__}, not an object."
-            )
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            hint = (
-                " Keys are never stored: name the environment variable with api_key_env."
-                if any("key" in k.lower() and k != "api_key_env" for k in unknown)
-                else ""
-            )
-            raise BrainConfigError(
-                f"Brain {name or data.get('name')!r} has unknown settings {unknown}; allowed "
-                f"settings are {sorted(known)}.{hint}"
-            )
-        values = dict(data)
-        if name is not None:
-            values["name"] = name
-        if "name" not in values:
-            raise BrainConfigError("A brain spec needs a name.")
-        return cls(**values).validated()
-
-    def validated(self) -> BrainSpec:
-        """This spec, checked and normalised; raises BrainConfigError saying what to fix."""
-        name = str(self.name or "").strip()
-        if not _NAME_RE.match(name):
-            raise BrainConfigError(
-                f"Invalid brain name {self.name!r}: use letters, digits, '_', '-' and '.', "
-                "starting with a letter or digit (at most 64 characters)."
-            )
-        kind = str(self.kind or "").strip().lower()
-        if kind not in KINDS:
-            raise BrainConfigError(
-                f"Brain {name!r} has unknown kind {self.kind!r}; use one of {', '.join(KINDS)}."
-            )
-        spec = BrainSpec(**{**asdict(self), "name": name, "kind": kind})
-        spec.base_url = (spec.base_url or "").strip().rstrip("/") or None
-        spec.endpoint_id = (spec.endpoint_id or "").strip() or None
-        spec.model = (spec.model or "").strip() or None
-        spec.api_key_env = (spec.api_key_env or "").strip() or None
-        _check_numbers(spec)
-        _check_key_variable(spec)
-        if kind == "openai":
-            _check_openai(spec)
-        elif kind == "runpod":
-            _check_runpod(spec)
-        return spec
-
-    def describe(self) -> str:
-        """One line for listings."""
-        if self.kind == "offline":
-            return f"{self.name}: offline rule-based brain ({self.model})"
-        where = self.base_url or f"runpod endpoint {self.endpoint_id}"
-        key = f", key from ${self.api_key_env}" if self.api_key_env else ""
-        return f"{self.name}: {self.kind} {self.model} at {where}{key}"
-
-
-def _check_numbers(spec: BrainSpec) -> None:
-    try:
-        spec.timeout = float(spec.timeout)
-        spec.retries = int(spec.retries)
-        spec.temperature = float(spec.temperature)
-    except (TypeError, ValueError) as exc:
-        raise BrainConfigError(
-            f"Brain {spec.name!r}: timeout, retries and temperature must be numbers ({exc})."
-        ) from exc
-    if not spec.timeout > 0:
-        raise BrainConfigError(f"Brain {spec.name!r}: timeout must be more than 0 seconds.")
-    if not 0 <= spec.retries <= 20:
-        raise BrainConfigError(f"Brain {spec.name!r}: retries must be between 0 and 20.")
-    if not 0 <= spec.temperature <= 2:
-        raise BrainConfigError(f"Brain {spec.name!r}: temperature must be between 0 and 2.")
-    spec.supports_json_schema = bool(spec.supports_json_schema)
-
-
-def _check_key_variable(spec: BrainSpec) -> None:
-    value = spec.api_key_env
-    if value is None:
-        return
-    if _KEY_PREFIX_RE.match(value) or not _ENV_NAME_RE.match(value):
-        raise BrainConfigError(
-            f"Brain {spec.name!r}: api_key_env must be the NAME of an environment variable "
-            "(such as OPENAI_API_KEY), not the key itself; keys are never stored. Export the "
-            "key in that variable and pass its name."
-        )
-
-
-def _check_openai(spec: BrainSpec) -> None:
-    if not spec.base_url:
-        raise BrainConfigError(
-            f"Brain {spec.name!r} needs a base_url, the endpoint's OpenAI-compatible root "
-            "(for example http://localhost:8000/v1)."
-        )
-    parts = urlsplit(spec.base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BrainConfigError(
-            f"Brain {spec.name!r}: base_url {spec.base_url!r} is not an http(s) URL."
-        )
-    if parts.username or parts.password or re.search(r"key|token", parts.query, re.I):
-        raise BrainConfigError(
-            f"Brain {spec.name!r}: base_url must not contain credentials; put the key in an "
-            "environment variable and name it with api_key_env."
-        )
-    if not spec.model:
-        raise BrainConfigError(f"Brain {spec.name!r} needs a model name.")
-
-
-def _check_runpod(spec: BrainSpec) -> None:
-    from agentforge_jupyter.brains.runpod import RUNPOD_API_KEY_ENV, runpod_base_url
-
-    if not spec.endpoint_id:
-        raise BrainConfigError(
-            f"Brain {spec.name!r} of kind runpod needs endpoint_id (the id in the RunPod console)."
-        )
-    built = runpod_base_url(spec.endpoint_id)
-    if spec.base_url and spec.base_url != built:
-        raise BrainConfigError(
-            f"Brain {spec.name!r}: a runpod brain's URL is built from endpoint_id ({built}); "
-            "leave base_url unset, or use kind openai for another URL."
-        )
-    spec.base_url = None
-    if not spec.model:
-        raise BrainConfigError(
-            f"Brain {spec.name!r} needs a model: the base model or LoRA adapter name the "
-            "endpoint serves."
-        )
-    spec.api_key_env = spec.api_key_env or RUNPOD_API_KEY_ENV
 
 
 def _builtin_specs() -> dict[str, BrainSpec]:
@@ -208,9 +55,6 @@ def _builtin_specs() -> dict[str, BrainSpec]:
         "offline": BrainSpec(name="offline", kind="offline", model=OFFLINE_MODEL),
         "offline-finance": BrainSpec(name="offline-finance", kind="offline", model=FINANCE_MODEL),
     }
-
-
-BUILTIN_BRAINS = ("offline", "offline-finance")
 
 
 def brain_from_spec(spec: BrainSpec) -> Brain:
@@ -233,6 +77,7 @@ def brain_from_spec(spec: BrainSpec) -> Brain:
     if spec.kind == "runpod":
         from agentforge_jupyter.brains.runpod import RunPodBrain
 
+        _add_max_tokens(settings, RunPodBrain, spec)
         return RunPodBrain(
             name=spec.name,
             endpoint_id=spec.endpoint_id or "",
@@ -248,6 +93,7 @@ def brain_from_spec(spec: BrainSpec) -> Brain:
     host = (urlsplit(base_url).hostname or "").lower()
     openai_host = host == "openai.com" or host.endswith(".openai.com")
     api_key_env = spec.api_key_env or ("OPENAI_API_KEY" if openai_host else None)
+    _add_max_tokens(settings, OpenAIBrain, spec)
     return OpenAIBrain(
         name=spec.name,
         model=spec.model or "",
@@ -255,6 +101,34 @@ def brain_from_spec(spec: BrainSpec) -> Brain:
         api_key_env=api_key_env,
         **settings,
     )
+
+
+def _add_max_tokens(settings: dict[str, Any], brain_class: type, spec: BrainSpec) -> None:
+    # Passed only to constructors that take it (RunPodBrain may forward it via **kwargs).
+    if spec.max_tokens is None:
+        return
+    parameters = inspect.signature(brain_class.__init__).parameters
+    if "max_tokens" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        settings["max_tokens"] = spec.max_tokens
+
+
+@dataclass(frozen=True)
+class BrainEntry:
+    """One row of ``brains list``: a usable spec, or the problem of an invalid entry."""
+
+    name: str
+    source: str  # "built-in", "config", "state"
+    spec: BrainSpec | None = None
+    problem: str | None = None
+    trust: str = ""  # "", "personal", "allowed", "waiting"
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def endpoint(self) -> str:
+        """ "loopback", "private", "link-local" or "" (public, or no URL)."""
+        if self.spec is None or not self.spec.base_url:
+            return ""
+        return classify(self.spec.base_url).label
 
 
 class BrainRegistry:
@@ -266,8 +140,10 @@ class BrainRegistry:
         state: StateDir | str | os.PathLike[str] | None = None,
         *,
         extra: Iterable[BrainSpec] = (),
+        trust: TrustStore | None = None,
     ) -> None:
         self.state = state if isinstance(state, StateDir) else StateDir(state)
+        self.trust = BrainTrust(trust)
         self.document = self.state.document(DOCUMENT)
         self.extra = {spec.name: spec.validated() for spec in extra}
         clash = sorted(set(self.extra) & set(BUILTIN_BRAINS))
@@ -283,28 +159,60 @@ class BrainRegistry:
 
     # -- reading
 
-    def _stored(self) -> dict[str, BrainSpec]:
+    def _entries(self) -> dict[str, BrainSpec | BrainConfigError]:
+        """Every stored entry, validated on its own: a spec, or why it is invalid."""
         items = self.document.read()["items"]
-        specs: dict[str, BrainSpec] = {}
+        found: dict[str, BrainSpec | BrainConfigError] = {}
         for name, data in sorted(items.items()):
             try:
-                specs[name] = BrainSpec.from_dict(data, name=name)
+                found[name] = BrainSpec.from_dict(data, name=name)
             except BrainConfigError as exc:
-                raise BrainConfigError(
+                found[name] = BrainConfigError(
                     f"{exc} (in {self.path}; fix the entry, or remove it with "
                     f"`agentforge brains remove {name}`)"
-                ) from exc
-        return specs
+                )
+        return found
 
-    def list(self) -> list[BrainSpec]:
-        """Built-in brains first, then configured ones, then stored ones (by name)."""
+    def _stored(self) -> dict[str, BrainSpec]:
+        return {n: s for n, s in self._entries().items() if isinstance(s, BrainSpec)}
+
+    def list(self) -> builtins.list[BrainSpec]:
+        """Built-in brains first, then configured ones, then valid stored ones (by name)."""
         specs = dict(_builtin_specs())
         specs.update(self.extra)
         for name, spec in self._stored().items():
             specs.setdefault(name, spec)
-        return list(specs.values())
+        return builtins.list(specs.values())
 
-    def names(self) -> list[str]:
+    all = list
+
+    def entries(self) -> builtins.list[BrainEntry]:
+        """Every brain with where it comes from, whether it is valid, and its trust status."""
+        rows = [BrainEntry(n, "built-in", s) for n, s in _builtin_specs().items()]
+        rows += [BrainEntry(n, "config", s) for n, s in self.extra.items()]
+        for name, found in self._entries().items():
+            if name in BUILTIN_BRAINS or name in self.extra:
+                continue
+            if isinstance(found, BrainConfigError):
+                rows.append(BrainEntry(name, "state", problem=str(found)))
+                continue
+            verdict = self.trust.judge(found)
+            status = "" if verdict.status == "no key" else verdict.status
+            rows.append(BrainEntry(name, "state", verdict.spec, None, status, verdict.reasons))
+        return rows
+
+    def waiting(self) -> builtins.list[Verdict]:
+        """Stored brains that wait for the user's approval (``agentforge state trust``)."""
+        verdicts = [self.trust.judge(s) for s in self._stored().values()]
+        return [v for v in verdicts if v.status == "waiting"]
+
+    def allow_waiting(self) -> builtins.list[BrainSpec]:
+        """Allow every waiting brain of this state directory; returns what was allowed."""
+        specs = [v.spec for v in self.waiting()]
+        self.trust.allow(specs, str(self.state.root))
+        return specs
+
+    def names(self) -> builtins.list[str]:
         return [spec.name for spec in self.list()]
 
     def default_name(self) -> str:
@@ -322,22 +230,32 @@ class BrainRegistry:
             return builtins[name]
         if name in self.extra:
             return self.extra[name]
-        stored = self._stored()
-        if name in stored:
-            return stored[name]
+        found = self._entries().get(name)
+        if isinstance(found, BrainConfigError):
+            raise found
+        if found is not None:
+            return found
         raise UnknownBrainError(
             f"No brain named {name!r}. Known brains: {', '.join(self.names())}. Add one with "
             "`agentforge brains add NAME --base-url URL --model MODEL`."
         )
 
+    def usable_spec(self, name: str | None = None) -> BrainSpec:
+        """The spec as a run uses it: a stored brain with a key variable only once the user
+        allowed it (raises :class:`~.trust.BrainNotTrustedError` saying what waits and why)."""
+        spec = self.get_spec(name)
+        if spec.builtin or spec.name in self.extra:
+            return spec
+        return self.trust.require(spec, str(self.path), str(self.state.root))
+
     def get(self, name: str | None = None) -> Brain:
         """The brain ``name`` (the default brain when None), ready to ``ask``."""
-        return brain_from_spec(self.get_spec(name))
+        return brain_from_spec(self.usable_spec(name))
 
-    async def list_models(self, name: str | None = None) -> list[str]:
+    async def list_models(self, name: str | None = None) -> builtins.list[str]:
         """What the brain's endpoint serves (``/v1/models``): base models and LoRA adapters."""
         brain = self.get(name)
-        return list(await brain.list_models())  # type: ignore[attr-defined]
+        return builtins.list(await brain.list_models())  # type: ignore[attr-defined]
 
     # -- writing
 
@@ -361,7 +279,12 @@ class BrainRegistry:
                 )
             stored = spec.to_dict()
             stored.pop("name", None)
+            stored.pop("api_key_env", None)  # personal: kept in the user's config instead
             data["items"][spec.name] = stored
+        # Added by this user: its key variable and (if sensitive) its approval are theirs.
+        self.trust.remember_personal(spec, spec.api_key_env)
+        if spec.api_key_env or spec.allow_link_local:
+            self.trust.allow([spec], str(self.state.root))
         return spec
 
     def remove(self, name: str) -> BrainSpec:
@@ -382,7 +305,12 @@ class BrainRegistry:
             removed = data["items"].pop(name)
             if data.get("default") == name:
                 data.pop("default")
-        return BrainSpec.from_dict(removed, name=name)
+        try:
+            spec = BrainSpec.from_dict(removed, name=name)
+        except BrainConfigError:  # an invalid entry can be removed too
+            spec = BrainSpec(name=name, kind="openai")
+        self.trust.store.set_personal_key(name, None, "")
+        return spec
 
     def set_default(self, name: str | None) -> None:
         """Make ``name`` the default brain (None: back to "offline")."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import Any
 
-from ..brains.registry import BrainRegistry, BrainSpec
+from ..brains.registry import BrainEntry, BrainRegistry, BrainSpec
+from ..sanitize import one_line
 from ._io import print_json, text_table
 
 
@@ -32,6 +34,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--retries", type=int, default=2)
     add.add_argument("--temperature", type=float, default=0.2)
     add.add_argument(
+        "--max-tokens", type=int, metavar="N", help="cap on each reply's tokens (default: none)"
+    )
+    add.add_argument(
+        "--allow-link-local",
+        action="store_true",
+        help="allow a link-local base URL (refused by default: cloud metadata lives there)",
+    )
+    add.add_argument(
         "--json-schema",
         action="store_true",
         help="the endpoint accepts response_format json_schema",
@@ -54,18 +64,40 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def list_brains(args: argparse.Namespace) -> int:
+    """Every brain; an invalid entry is marked (the rest stay listed), so is one that waits
+    for `agentforge state trust`, and a loopback/private/link-local endpoint."""
     registry = BrainRegistry()
-    specs = registry.list()
+    entries = registry.entries()
     default = registry.default_name()
     if args.json:
-        print_json([{**s.to_dict(), "default": s.name == default} for s in specs])
+        print_json([_entry_json(e, default) for e in entries])
         return 0
+    # Everything here may come from someone else's brains.json: one inert line per cell.
     rows = [
-        ["*" if s.name == default else "", s.name, s.kind, s.model or "", s.describe()]
-        for s in specs
+        ["*" if e.name == default else "", e.name, *map(one_line, _entry_cells(e))] for e in entries
     ]
-    print(text_table(["", "name", "kind", "model", "where"], rows))
+    print(text_table(["", "name", "kind", "model", "status", "where"], rows))
     return 0
+
+
+def _entry_json(entry: BrainEntry, default: str) -> dict[str, Any]:
+    data: dict[str, Any] = entry.spec.to_dict() if entry.spec else {"name": entry.name}
+    data.update(default=entry.name == default, source=entry.source, endpoint=entry.endpoint)
+    data.update(valid=entry.spec is not None, trust=entry.trust or None)
+    if entry.problem:
+        data["problem"] = entry.problem
+    if entry.reasons:
+        data["waiting_because"] = list(entry.reasons)
+    return data
+
+
+def _entry_cells(entry: BrainEntry) -> list[str]:
+    if entry.spec is None:
+        return ["?", "", "INVALID", entry.problem or ""]
+    status = {"waiting": "WAITING (agentforge state trust)"}.get(entry.trust, entry.trust)
+    if entry.endpoint:
+        status = ", ".join(filter(None, [status, entry.endpoint]))
+    return [entry.spec.kind, entry.spec.model or "", status, entry.spec.describe()]
 
 
 def add_brain(args: argparse.Namespace) -> int:
@@ -80,6 +112,8 @@ def add_brain(args: argparse.Namespace) -> int:
         retries=args.retries,
         temperature=args.temperature,
         supports_json_schema=args.json_schema,
+        max_tokens=args.max_tokens,
+        allow_link_local=args.allow_link_local,
     )
     added = BrainRegistry().add(spec, replace=args.replace)
     print(f"added brain {added.name}: {added.describe()}")

@@ -1,15 +1,22 @@
-"""`agentforge tools add|list|show|search|deprecate|remove`."""
+"""`agentforge tools add|list|show|search|verify|deprecate|remove`."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING, Any
 
-from agentforge_jupyter.tools import (
-    ToolRegistry,
-    describe_tool,
-    hits_table,
-    tools_table,
-)
+from ._io import print_json
+
+if TYPE_CHECKING:
+    from agentforge_jupyter.tools import ToolRegistry
+
+
+def _registry() -> ToolRegistry:
+    # Imported on use: `agentforge --version` and other commands need no tool machinery.
+    from agentforge_jupyter.tools import ToolRegistry
+
+    return ToolRegistry.opened()
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -36,6 +43,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=search_tools)
 
+    verify = sub.add_parser(
+        "verify",
+        help="verify tools on this machine (lint + doctests in a fresh sandbox): only tools "
+        "verified here are offered to runs",
+    )
+    verify.add_argument("names", nargs="*", default=[], metavar="NAME")
+    verify.add_argument("--all", action="store_true", help="every tool not deprecated")
+    verify.set_defaults(func=verify_tools)
+
     deprecate = sub.add_parser("deprecate", help="stop importing/retrieving a tool (kept)")
     deprecate.add_argument("ref", metavar="NAME[@VERSION]")
     deprecate.set_defaults(func=deprecate_tool)
@@ -46,54 +62,85 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def add_tool(args: argparse.Namespace) -> int:
-    tool = ToolRegistry().register_file(args.path, name=args.name)
+    tool = _registry().register_file(args.path, name=args.name)
     print(f"registered {tool.ref}: {tool.verification.get('examples_run')} example(s) passed")
     return 0
 
 
+def _as_json(tool: Any) -> dict[str, Any]:
+    return {**tool.to_dict(), "verified_here": tool.verified_here}
+
+
+def _report_problems(registry: ToolRegistry, problems: list[str] | None = None) -> None:
+    for problem in registry.problems() if problems is None else problems:
+        print(f"agentforge: warning: {problem}", file=sys.stderr)
+
+
 def list_tools(args: argparse.Namespace) -> int:
-    tools = ToolRegistry().list()
+    registry = _registry()
+    loaded = registry.load()
+    tools = registry.all()
     if args.json:
-        print_json([t.to_dict() for t in tools])
+        print_json([_as_json(t) for t in tools])
     else:
+        from agentforge_jupyter.tools import tools_table
+
         print(tools_table(tools))
+    _report_problems(registry, loaded.problems)
     return 0
 
 
 def show_tool(args: argparse.Namespace) -> int:
-    registry = ToolRegistry()
+    registry = _registry()
     tool = registry.get(args.ref)
     if args.json:
-        print_json(tool.to_dict())
+        print_json(_as_json(tool))
     else:
+        from agentforge_jupyter.tools import describe_tool
+
         print(describe_tool(tool, registry.versions(tool.name)))
     return 0
 
 
 def search_tools(args: argparse.Namespace) -> int:
-    hits = ToolRegistry().retrieve(args.query, k=args.k)
+    registry = _registry()
+    hits = registry.retrieve(args.query, k=args.k)
+    _report_problems(registry)
     if args.json:
         print_json([h.to_dict() for h in hits])
     else:
+        from agentforge_jupyter.tools import hits_table
+
         print(hits_table(hits))
     return 0
 
 
+def verify_tools(args: argparse.Namespace) -> int:
+    if bool(args.names) == bool(args.all):
+        print("agentforge: error: give tool NAMEs or --all (not both)", file=sys.stderr)
+        return 2
+    registry = _registry()
+    reports = registry.reverify(None if args.all else args.names)
+    failed = 0
+    for ref, report in reports.items():
+        if report.passed:
+            print(f"verified {ref} on this machine: {report.examples_run} example(s) passed")
+        else:
+            failed += 1
+            print(f"FAILED {ref} ({report.stage} check); not offered to runs:")
+            print(report.describe())
+    if not reports:
+        print("nothing to verify")
+    return 1 if failed else 0
+
+
 def deprecate_tool(args: argparse.Namespace) -> int:
-    changed = ToolRegistry().deprecate(args.ref)
+    changed = _registry().deprecate(args.ref)
     print("deprecated " + (", ".join(t.ref for t in changed) or "nothing (no verified version)"))
     return 0
 
 
 def remove_tool(args: argparse.Namespace) -> int:
-    count = ToolRegistry().remove(args.ref)
+    count = _registry().remove(args.ref)
     print(f"removed {args.ref} ({count} version(s))")
     return 0
-
-
-def print_json(data):  # in cli/: use ._io.print_json
-    import json
-    import sys
-
-    json.dump(data, sys.stdout, indent=2, default=str, ensure_ascii=False)
-    sys.stdout.write("\n")

@@ -2,9 +2,10 @@
 
 Modules: ``model`` (Tool, reports, errors), ``parse`` (one function, free names, doctests),
 ``verify`` (lint + doctests in a fresh sandbox), ``registry`` (tools.json, versions),
-``retrieval`` (BM25 + column fit, prompt section), ``package`` (the ``agentforge_tools``
-package for sandboxes, sources for exported notebooks), ``starter`` (starter tools),
-``display`` (text for the CLI and magics).
+``records`` (tools.json validated on read), ``local`` (verified on this machine),
+``lifecycle`` (deprecate, remove, verify again), ``retrieval`` (BM25 + column fit, prompt
+section), ``package`` (the ``agentforge_tools`` package for sandboxes, sources for exported
+notebooks), ``starter`` (starter tools), ``display`` (text for the CLI and magics).
 See docs/tools.md.
 """
 
@@ -25,9 +26,9 @@ from .model import (
 )
 from .package import PACKAGE_NAME, tool_sources_for_export, tools_used_in, write_tools_package
 from .parse import ToolCandidate, check_imports, parse_tool
-from .registry import ToolRegistry, run_provenance, user_provenance
-from .retrieval import ToolHit, prompt_section, retrieve
-from .starter import ainstall_starter_tools, install_starter_tools
+from .registry import ToolRegistry, retrieve, run_provenance, user_provenance
+from .retrieval import ToolHit, prompt_section
+from .starter import ainstall_starter_tools, install_shipped_tools, install_starter_tools
 from .verify import lint_candidate, run_doctests, verify_candidate
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "check_imports",
     "describe_tool",
     "hits_table",
+    "install_shipped_tools",
     "install_starter_tools",
     "lint_candidate",
     "parse_ref",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..sanitize import one_line, terminal_text
 from .model import Tool
 from .retrieval import ToolHit
 
@@ -12,22 +13,30 @@ __all__ = ["describe_tool", "hits_table", "tools_table"]
 
 def _provenance(tool: Tool) -> str:
     p = tool.provenance
-    if p.get("source") == "run":
-        return f"run {p.get('run_id')} ({p.get('brain')})"
+    if p.get("source") == "run":  # from tools.json, maybe someone else's: one inert line
+        return one_line(f"run {p.get('run_id')} ({p.get('brain')})")
     return "user"
 
 
 def tools_table(tools: Sequence[Tool]) -> str:
-    """One line per tool: name, version, status, provenance, summary."""
+    """One line per tool: name, version, status (as judged on this machine), provenance (run
+    ids in full, so they can be looked up), summary."""
     if not tools:
         return "No tools registered. Add one with `agentforge tools add PATH`."
     width = max(len(t.name) for t in tools)
-    lines = [f"{'NAME':<{width}}  VER  STATUS      FROM        SUMMARY"]
+    origin = max(4, *(len(_provenance(t)) for t in tools))
+    lines = [f"{'NAME':<{width}}  VER  STATUS      {'FROM':<{origin}}  SUMMARY"]
     for t in tools:
-        summary = t.summary if len(t.summary) <= 70 else t.summary[:67] + "..."
+        summary = one_line(t.summary)
+        summary = summary if len(summary) <= 70 else summary[:67] + "..."
         lines.append(
-            f"{t.name:<{width}}  {t.version:>3}  {t.status:<10}  {_provenance(t)[:10]:<10}  "
-            f"{summary}"
+            f"{t.name:<{width}}  {t.version:>3}  {t.trust_label:<10}  "
+            f"{_provenance(t):<{origin}}  {summary}"
+        )
+    if any(t.trust_label == "unverified" for t in tools):
+        lines.append(
+            "unverified: stored as verified elsewhere, not yet on this machine; runs do not use "
+            "it until `agentforge tools verify NAME`."
         )
     return "\n".join(lines)
 
@@ -52,7 +61,7 @@ def describe_tool(tool: Tool, versions: Sequence[Tool] = ()) -> str:
         else f"last check failed: {v.get('stage', '?')}"
     )
     lines = [
-        f"{tool.ref}  [{tool.status}]",
+        f"{tool.ref}  [{tool.trust_label}]",
         f"signature:  {tool.signature}",
         f"tags:       {', '.join(tool.tags) or '-'}",
         f"provenance: {_provenance(tool)}",
@@ -62,4 +71,4 @@ def describe_tool(tool: Tool, versions: Sequence[Tool] = ()) -> str:
     if versions:
         lines.append("versions:   " + ", ".join(f"@{t.version} {t.status}" for t in versions))
     lines += ["", tool.source.rstrip()]
-    return "\n".join(lines)
+    return terminal_text("\n".join(lines))

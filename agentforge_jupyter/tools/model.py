@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from ..errors import AgentForgeError
+from ..trust import fingerprint
 
 __all__ = [
     "NAME_RE",
@@ -211,10 +212,49 @@ class Tool:
     status: ToolStatus
     verification: dict[str, Any]
     sha256: str
+    #: Passed verification on this machine (set by the registry from the user's own records;
+    #: never read from tools.json).
+    verified_here: bool = False
 
     @property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 over everything a run uses of this version: the source and what is shown
+        of it (signature, docstring, tags, parameters). What "verified here" is keyed by."""
+        return fingerprint(
+            {
+                "name": self.name,
+                "source": self.source,
+                "signature": self.signature,
+                "docstring": self.docstring,
+                "tags": list(self.tags),
+                # Plain dicts rather than asdict(): this runs for every tool on every load.
+                "examples": [
+                    {"source": e.source, "want": e.want, "line": e.line} for e in self.examples
+                ],
+                "params": [
+                    {
+                        "name": p.name,
+                        "annotation": p.annotation,
+                        "default": p.default,
+                        "kind": p.kind,
+                    }
+                    for p in self.params
+                ],
+                "returns": self.returns,
+                "imports": list(self.imports),
+            }
+        )
+
+    @property
+    def trust_label(self) -> str:
+        """What the user sees as the status: a stored "verified" counts only if verified here."""
+        if self.status == "verified" and not self.verified_here:
+            return "unverified"
+        return self.status
 
     @property
     def summary(self) -> str:
@@ -242,20 +282,7 @@ class Tool:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Tool:
-        return cls(
-            name=data["name"],
-            version=int(data["version"]),
-            source=data["source"],
-            signature=data.get("signature", ""),
-            docstring=data.get("docstring", ""),
-            tags=tuple(data.get("tags", ())),
-            examples=tuple(Example(**e) for e in data.get("examples", ())),
-            params=tuple(Param(**p) for p in data.get("params", ())),
-            returns=data.get("returns"),
-            imports=tuple(data.get("imports", ())),
-            provenance=dict(data.get("provenance", {"source": "user"})),
-            created=data.get("created", ""),
-            status=data.get("status", "verified"),
-            verification=dict(data.get("verification", {})),
-            sha256=data.get("sha256", ""),
-        )
+        """A tool from a stored record, validated (raises ValueError saying what is wrong)."""
+        from .records import tool_from_record
+
+        return tool_from_record(data)

@@ -8,7 +8,9 @@ mounts read-only and puts on ``sys.path``)::
 
 The sandbox runs as an unprivileged user, so directories are 0755 and files 0644 whatever the
 umask. A new tree is written beside the old one and swapped in with renames; if nothing changed
-(same tools, same versions, same sources) nothing is written at all.
+(same tools, same versions, same sources) nothing is written at all. Only the tools the
+registry offers runs are written (verified on this machine), each as ``<name>.py`` where the
+name was validated on read; a ``dest_dir`` that is a symbolic link is refused.
 """
 
 from __future__ import annotations
@@ -24,12 +26,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..state.files import checked_dir, child_path
+from ..state.locking import DEFAULT_LOCK_TIMEOUT_S, file_lock
 from .model import Tool, ToolNotFoundError
-
-try:  # POSIX
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: a single writer is assumed
-    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from .registry import ToolRegistry
@@ -73,10 +72,11 @@ def write_tools_package(registry: ToolRegistry, dest_dir: str | os.PathLike[str]
 
     Pass ``dest_dir`` (not the returned package path) as ``KernelSandbox(tools_dir=...)``.
     """
-    dest = Path(dest_dir).absolute()
-    dest.mkdir(parents=True, exist_ok=True)
-    dest.chmod(dest.stat().st_mode | 0o755)
+    dest = checked_dir(Path(dest_dir).absolute(), mode=0o755)
+    dest.chmod(0o755)  # read by the sandbox's own uid
     package = dest / PACKAGE_NAME
+    if package.is_symlink():
+        checked_dir(package)  # raises the clear error about links
     tools = registry.active()
     fingerprint = _fingerprint(tools)
     if _current_fingerprint(package) == fingerprint:
@@ -89,15 +89,10 @@ def write_tools_package(registry: ToolRegistry, dest_dir: str | os.PathLike[str]
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """Exclusive lock so that two processes writing the same package take turns."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        os.fchmod(fd, 0o644)  # whatever the umask: the sandbox checks every entry is readable
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+    """Exclusive lock so that two processes writing the same package take turns (0644: the
+    sandbox checks that every entry of the mounted directory is readable)."""
+    with file_lock(path, DEFAULT_LOCK_TIMEOUT_S, mode=0o644):
         yield
-    finally:
-        os.close(fd)  # closing releases the flock
 
 
 def _write_package(package: Path, tools: list[Tool], fingerprint: str) -> None:
@@ -105,7 +100,7 @@ def _write_package(package: Path, tools: list[Tool], fingerprint: str) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{PACKAGE_NAME}.", dir=dest))
     try:
         for tool in tools:
-            _write(staging / f"{tool.name}.py", _module_text(tool))
+            _write(child_path(staging, f"{tool.name}.py"), _module_text(tool))
         _write(staging / "__init__.py", _init_text(tools))
         manifest = {"fingerprint": fingerprint, "tools": {t.name: t.version for t in tools}}
         _write(staging / _MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -168,9 +163,14 @@ def tool_sources_for_export(
         tools.append(tool)
     if not tools:
         return ""
-    parts = ["# Tools from the AgentForge registry (verified by their doctests)."]
+    parts = ["# Tools from the AgentForge registry."]
     for tool in tools:
-        parts.append(f"# {tool.ref}\n{tool.source.rstrip()}")
+        verdict = (
+            "verified on the exporting machine"
+            if tool.verified_here
+            else "NOT verified on the exporting machine"
+        )
+        parts.append(f"# {tool.ref} ({verdict})\n{tool.source.rstrip()}")
     if importable:
         assigns = "\n".join(f"_af_tools_module.{t.name} = {t.name}" for t in tools)
         parts.append(

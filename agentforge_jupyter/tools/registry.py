@@ -10,20 +10,27 @@ Registration parses, lints and runs the doctests in a fresh sandbox *without* ho
 lock; only storing the verified result takes the document's lock (read-modify-write), and the
 version number is chosen there, so concurrent registrations from any number of processes lose
 nothing and never reuse a number.
+
+tools.json may come from someone else: every record is validated on read (``records``), and
+"verified" is this user's verdict (``local``): runs are offered only versions that passed
+verification on this machine (``agentforge tools verify`` verifies the others).
 """
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._loop import run_sync
 from ..lint import LintPolicy
-from ..sandbox.config import SandboxConfig
-from ..sandbox.kernel import KernelSandbox
 from ..state import Document, StateDir
+from ..trust import TrustStore
+from .lifecycle import ToolLifecycle, gate_candidate
+from .local import LocalVerdicts, tool_from_candidate
 from .model import (
     Tool,
     ToolError,
@@ -31,15 +38,17 @@ from .model import (
     ToolRejectedError,
     VerificationReport,
     parse_ref,
-    utc_now,
 )
 from .parse import ToolCandidate, parse_tool
+from .records import LoadedTools, load_items
+from .retrieval import ToolHit, index_for
 from .verify import DEFAULT_TIMEOUT_S, SandboxFactory, verify_candidate
 
 if TYPE_CHECKING:
-    from .retrieval import ToolHit
+    from ..sandbox.config import SandboxConfig
+    from ..sandbox.kernel import KernelSandbox
 
-__all__ = ["ToolRegistry", "run_provenance", "user_provenance"]
+__all__ = ["ToolRegistry", "retrieve", "run_provenance", "user_provenance"]
 
 
 def user_provenance() -> dict[str, Any]:
@@ -65,7 +74,7 @@ def _check_provenance(provenance: dict[str, Any] | None) -> dict[str, Any]:
     )
 
 
-class ToolRegistry:
+class ToolRegistry(ToolLifecycle):
     """Verified tools in a state directory. Sync methods wrap the async ones."""
 
     def __init__(
@@ -76,15 +85,30 @@ class ToolRegistry:
         sandbox_config: SandboxConfig | None = None,
         sandbox_factory: SandboxFactory | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
+        trust: TrustStore | None = None,
     ) -> None:
         self.store = store if isinstance(store, StateDir) else StateDir(store)
         self.policy = policy
         self.sandbox_config = sandbox_config
         self._sandbox_factory = sandbox_factory
         self.timeout = timeout
+        self.verdicts = LocalVerdicts(trust)
 
     def __repr__(self) -> str:
         return f"ToolRegistry({str(self.path)!r})"
+
+    @classmethod
+    def opened(
+        cls, store: StateDir | str | os.PathLike[str] | None = None, **kwargs: Any
+    ) -> ToolRegistry:
+        """The registry of ``store``; a state directory used for the first time (no
+        tools.json) gets the starter tools shipped with the package."""
+        registry = cls(store, **kwargs)
+        if not registry.path.exists():
+            from .starter import install_shipped_tools
+
+            install_shipped_tools(registry)
+        return registry
 
     @property
     def document(self) -> Document:
@@ -106,21 +130,33 @@ class ToolRegistry:
         """A fresh sandbox for one verification."""
         if self._sandbox_factory is not None:
             return self._sandbox_factory()
+        from ..sandbox.kernel import KernelSandbox
+
         return KernelSandbox(self.sandbox_config)
 
     # ----- reading ------------------------------------------------------------------------
-    def _items(self) -> dict[str, Any]:
-        return self.document.read()["items"]
+    def load(self) -> LoadedTools:
+        """Every valid record, annotated with this user's verdicts, and what was left out."""
+        loaded = load_items(self.document.read()["items"], str(self.path))
+        marks = self.verdicts.marks()
+        loaded.versions = {
+            name: self.verdicts.annotate(tools, marks) for name, tools in loaded.versions.items()
+        }
+        return loaded
 
-    def names(self) -> list[str]:
-        return sorted(self._items())
+    def problems(self) -> builtins.list[str]:
+        """Records of tools.json that were left out, one line each (empty when all valid)."""
+        return self.load().problems
 
-    def versions(self, name: str) -> list[Tool]:
-        """Every stored version of ``name``, oldest first."""
-        item = self._items().get(name)
-        if item is None:
+    def names(self) -> builtins.list[str]:
+        return sorted(self.load().versions)
+
+    def versions(self, name: str) -> builtins.list[Tool]:
+        """Every valid stored version of ``name``, oldest first."""
+        found = self.load().versions.get(name)
+        if not found:
             raise self._not_found(name)
-        return [Tool.from_dict(v) for v in item["versions"]]
+        return found
 
     def get(self, ref: str, version: int | None = None) -> Tool:
         """``"name"`` (latest verified, else latest of any status) or ``"name@3"``."""
@@ -135,31 +171,42 @@ class ToolRegistry:
             raise ToolNotFoundError(
                 f"Tool {name!r} has no version {version} (stored versions: {have})."
             )
-        verified = [t for t in versions if t.status == "verified"]
-        return (verified or versions)[-1]
+        return _shown(versions)
 
     def latest_verified(self, name: str) -> Tool | None:
         verified = [t for t in self.versions(name) if t.status == "verified"]
         return verified[-1] if verified else None
 
-    def list(self, *, include_inactive: bool = True) -> list[Tool]:
+    def all(self, *, include_inactive: bool = True) -> builtins.list[Tool]:
         """One entry per name (as ``get(name)`` would return it), sorted by name.
 
-        With ``include_inactive=False`` only names with a verified version are listed.
+        With ``include_inactive=False`` only what runs may use (see :meth:`active`).
         """
+        if not include_inactive:
+            return self.active()
+        return [_shown(versions) for _name, versions in sorted(self.load().versions.items())]
+
+    list = all  # the original name, kept for callers
+
+    def active(self) -> builtins.list[Tool]:
+        """Per name, the latest version stored as verified that passed verification on this
+        machine: what sandboxes import and runs retrieve."""
         out = []
-        for _name, item in sorted(self._items().items()):
-            versions = [Tool.from_dict(v) for v in item["versions"]]
-            verified = [t for t in versions if t.status == "verified"]
-            if verified:
-                out.append(verified[-1])
-            elif include_inactive and versions:
-                out.append(versions[-1])
+        for _name, versions in sorted(self.load().versions.items()):
+            usable = [t for t in versions if t.status == "verified" and t.verified_here]
+            if usable:
+                out.append(usable[-1])
         return out
 
-    def active(self) -> list[Tool]:
-        """The latest verified version of every tool: what sandboxes import and runs retrieve."""
-        return self.list(include_inactive=False)
+    def unverified(self) -> builtins.list[Tool]:
+        """Per name, the latest stored-as-verified version not verified on this machine: what
+        waits for ``agentforge tools verify``."""
+        out = []
+        for _name, versions in sorted(self.load().versions.items()):
+            stored = [t for t in versions if t.status == "verified"]
+            if stored and not stored[-1].verified_here:
+                out.append(stored[-1])
+        return out
 
     def _not_found(self, name: str) -> ToolNotFoundError:
         return ToolNotFoundError(
@@ -194,13 +241,22 @@ class ToolRegistry:
 
         Raises :class:`ToolRejectedError` (nothing stored) with the findings or the failing
         examples. Registering exactly the source of the current latest verified version
-        returns that version instead of storing a duplicate.
+        returns that version instead of storing a duplicate (verifying it here first if it
+        was not). The returned tool's ``source`` is always the given one (normalised): a
+        caller that runs it (``%%agent_tool``) never runs a stored source instead.
         """
         provenance = _check_provenance(provenance)
         candidate = self.prepare(source, name=name, tags=tags)
         existing = self._same_as_latest(candidate)
-        if existing is not None:
+        if existing is not None and existing.verified_here:
             return existing
+        if existing is not None:  # stored by someone else, or verified elsewhere
+            report = await self._verify_stored(existing)
+            if report.passed:
+                self.verdicts.record([existing], report)
+                return replace(existing, verified_here=True)
+            if report.stage != "parse":  # the same source fails here
+                raise ToolRejectedError(candidate.name, report)
         report = await self.averify(candidate)
         return self.store_verified(candidate, report, provenance=provenance)
 
@@ -230,9 +286,8 @@ class ToolRegistry:
             latest = self.latest_verified(candidate.name)
         except ToolNotFoundError:
             return None
-        if latest is not None and latest.sha256 == candidate.sha256:
-            return latest
-        return None
+        # By the hash recomputed from the stored source (a stored sha256 is never trusted).
+        return latest if latest is not None and latest.sha256 == candidate.sha256 else None
 
     def store_verified(
         self,
@@ -247,121 +302,48 @@ class ToolRegistry:
         """
         if not report.passed:
             raise ToolRejectedError(candidate.name, report)
+        gate_candidate(candidate, self.policy)  # the host-side lint, whatever verified it
         provenance = _check_provenance(provenance)
         with self.document.update() as data:
-            item = data["items"].setdefault(
-                candidate.name, {"name": candidate.name, "next_version": 1, "versions": []}
-            )
-            used = [v["version"] for v in item["versions"]]
-            version = max([item.get("next_version", 1), *(u + 1 for u in used)])
-            tool = _new_tool(candidate, version, report, provenance)
+            item = data["items"].get(candidate.name)
+            if not isinstance(item, dict) or not isinstance(item.get("versions"), list):
+                item = data["items"][candidate.name] = {
+                    "name": candidate.name,
+                    "next_version": 1,
+                    "versions": [],
+                }
+            used = [v["version"] for v in item["versions"] if isinstance(v.get("version"), int)]
+            next_version = item.get("next_version", 1)
+            next_version = next_version if isinstance(next_version, int) else 1
+            version = max([next_version, *(u + 1 for u in used)])
+            tool = tool_from_candidate(candidate, version, report, provenance)
             item["versions"].append(tool.to_dict())
             item["next_version"] = version + 1
+        self.verdicts.record([tool], report)
         return tool
-
-    # ----- life cycle ---------------------------------------------------------------------
-    def deprecate(self, ref: str) -> list[Tool]:
-        """Deprecate ``name`` (every verified version) or ``name@N`` (that version).
-
-        Deprecated versions are kept and can be shown, but are no longer imported in sandboxes
-        nor retrieved for runs. Registering the name again makes a new, active version.
-        """
-        name, version = parse_ref(ref)
-        changed: list[Tool] = []
-        with self.document.update() as data:
-            item = data["items"].get(name)
-            if item is None:
-                raise self._not_found(name)
-            targets = [
-                v
-                for v in item["versions"]
-                if (v["version"] == version if version is not None else v["status"] == "verified")
-            ]
-            if version is not None and not targets:
-                raise ToolNotFoundError(f"Tool {name!r} has no version {version}.")
-            for record in targets:
-                record["status"] = "deprecated"
-                record["deprecated"] = utc_now()
-                changed.append(Tool.from_dict(record))
-        return changed
-
-    def remove(self, ref: str) -> int:
-        """Delete ``name`` (all versions) or ``name@N``; returns how many versions went."""
-        name, version = parse_ref(ref)
-        with self.document.update() as data:
-            item = data["items"].get(name)
-            if item is None:
-                raise self._not_found(name)
-            if version is None:
-                del data["items"][name]
-                return len(item["versions"])
-            kept = [v for v in item["versions"] if v["version"] != version]
-            if len(kept) == len(item["versions"]):
-                raise ToolNotFoundError(f"Tool {name!r} has no version {version}.")
-            if kept:
-                item["versions"] = kept
-            else:
-                del data["items"][name]
-            return 1
-
-    async def areverify(self, names: Iterable[str] | None = None) -> dict[str, VerificationReport]:
-        """Run the doctests of each tool's current version again (CI checks the repository's
-        starter tools this way). A version that now fails is marked ``failed`` and stops being
-        imported and retrieved; one that passes again becomes ``verified``. Deprecated
-        versions are left alone."""
-        wanted = list(names) if names is not None else self.names()
-        reports: dict[str, VerificationReport] = {}
-        for name in wanted:
-            tool = self.get(name)
-            if tool.status == "deprecated":
-                continue
-            candidate = parse_tool(tool.source, tags=tool.tags)
-            report = await self.averify(candidate)
-            reports[tool.ref] = report
-            self._set_status(tool, report)
-        return reports
-
-    def reverify(self, names: Iterable[str] | None = None) -> dict[str, VerificationReport]:
-        return run_sync(self.areverify(names))
-
-    def _set_status(self, tool: Tool, report: VerificationReport) -> None:
-        with self.document.update() as data:
-            item = data["items"].get(tool.name)
-            for record in item["versions"] if item else []:
-                if record["version"] == tool.version and record["status"] != "deprecated":
-                    record["status"] = "verified" if report.passed else "failed"
-                    record["verification"] = report.to_dict()
 
     # ----- retrieval ----------------------------------------------------------------------
     def retrieve(
         self, goal: str, profile: dict[str, Any] | None = None, k: int = 5
-    ) -> list[ToolHit]:
-        """The ``k`` active tools most relevant to ``goal`` (and the dataset ``profile``)."""
-        from .retrieval import retrieve
+    ) -> builtins.list[ToolHit]:
+        """The ``k`` tools runs may use (:meth:`active`) most relevant to ``goal`` (and the
+        dataset ``profile``)."""
+        return index_for(self).search(goal, profile, k)
 
-        return retrieve(goal, profile, k=k, registry=self)
+
+def _shown(versions: list[Tool]) -> Tool:
+    """The version a listing shows: the latest stored as verified, else the latest."""
+    verified = [t for t in versions if t.status == "verified"]
+    return (verified or versions)[-1]
 
 
-def _new_tool(
-    candidate: ToolCandidate,
-    version: int,
-    report: VerificationReport,
-    provenance: dict[str, Any],
-) -> Tool:
-    return Tool(
-        name=candidate.name,
-        version=version,
-        source=candidate.source,
-        signature=candidate.signature,
-        docstring=candidate.docstring,
-        tags=candidate.tags,
-        examples=candidate.examples,
-        params=candidate.params,
-        returns=candidate.returns,
-        imports=candidate.imports,
-        provenance=provenance,
-        created=utc_now(),
-        status="verified",
-        verification=report.to_dict(),
-        sha256=candidate.sha256,
-    )
+def retrieve(
+    goal: str,
+    profile: dict[str, Any] | None = None,
+    k: int = 5,
+    *,
+    registry: ToolRegistry | None = None,
+) -> list[ToolHit]:
+    """The ``k`` tools runs may use most relevant to ``goal``, re-ranked by fit to ``profile``
+    (``{"columns": [{"name", "kind"}, ...]}`` as made by the datasets service)."""
+    return (registry if registry is not None else ToolRegistry()).retrieve(goal, profile, k)

@@ -3,13 +3,16 @@ sandbox kernel. Only a tool that passes both is stored.
 
 The doctests run inside the sandbox, never on the host: a small trusted runner is sent to the
 kernel with the tool's source as a string literal; it defines the tool in a fresh namespace,
-runs the examples with :class:`doctest.DocTestRunner`, and prints one JSON line tagged with a
-random per-run marker, which the host parses. Tool code could print a forged line, but it cannot
-know the marker, and only the last tagged line counts.
+runs each example and records what it printed or raised, and prints those raw outcomes as one
+JSON line tagged with a random per-run marker (through the stream it saved before the tool's
+code ran). The host parses the examples from the docstring itself and decides pass or fail
+with :class:`doctest.OutputChecker`: the sandbox reports data, never a verdict, so tool code
+that patches the kernel's output or doctest's checker cannot turn a failure into a pass.
 """
 
 from __future__ import annotations
 
+import doctest
 import json
 import secrets
 import time
@@ -106,13 +109,15 @@ async def run_doctests(
         result = await sandbox.execute(doctest_runner_code(candidate, marker), timeout=timeout)
     finally:
         await sandbox.shutdown()
-    report = _report_from_result(result, marker, timeout)
+    report = _report_from_result(candidate, result, marker, timeout)
     report.isolation = isolation
     report.duration_s = time.monotonic() - started
     return report
 
 
-def _report_from_result(result: ExecutionResult, marker: str, timeout: float) -> VerificationReport:
+def _report_from_result(
+    candidate: ToolCandidate, result: ExecutionResult, marker: str, timeout: float
+) -> VerificationReport:
     payload = _payload(result.stdout, marker)
     if result.status == "timeout":
         return _sandbox_failure(
@@ -142,8 +147,7 @@ def _report_from_result(result: ExecutionResult, marker: str, timeout: float) ->
             ],
             sandbox_status=result.status,
         )
-    failures = [ExampleFailure(**f) for f in payload.get("failures", [])]
-    run = int(payload.get("attempted", 0))
+    failures, run = judge_outcomes(candidate, payload.get("outcomes"))
     return VerificationReport(
         passed=not failures and run > 0,
         stage="passed" if not failures and run > 0 else "doctest",
@@ -152,6 +156,45 @@ def _report_from_result(result: ExecutionResult, marker: str, timeout: float) ->
         failures=failures,
         sandbox_status=result.status,
     )
+
+
+def judge_outcomes(candidate: ToolCandidate, outcomes: Any) -> tuple[list[ExampleFailure], int]:
+    """Host-side verdict: compare each example's raw outcome from the sandbox with what the
+    docstring (parsed here, on the host) expects. Returns (failures, examples run)."""
+    examples = _host_examples(candidate)
+    if not isinstance(outcomes, list):
+        outcomes = []
+    checker = doctest.OutputChecker()
+    flags = _flags()
+    failures: list[ExampleFailure] = []
+    for i, example in enumerate(examples):
+        line = candidate.examples[i].line if i < len(candidate.examples) else example.lineno + 1
+        outcome = outcomes[i] if i < len(outcomes) and isinstance(outcomes[i], dict) else None
+        if outcome is None:
+            failures.append(ExampleFailure(line, example.source, example.want, "", "not run"))
+            continue
+        got = str(outcome.get("got", ""))[:_MAX_GOT_CHARS]
+        raised = outcome.get("exception")
+        if raised is None:
+            if not checker.check_output(example.want, got, flags):
+                failures.append(ExampleFailure(line, example.source, example.want, got))
+            continue
+        raised = str(raised)[:_MAX_GOT_CHARS]
+        expected = example.exc_msg
+        if expected is None or not checker.check_output(expected, raised, flags):
+            failures.append(ExampleFailure(line, example.source, example.want, got, raised))
+    return failures, len(examples)
+
+
+def _flags() -> int:
+    value = 0
+    for flag in DOCTEST_FLAGS:
+        value |= getattr(doctest, flag)
+    return value
+
+
+def _host_examples(candidate: ToolCandidate) -> list[doctest.Example]:
+    return doctest.DocTestParser().get_examples(candidate.docstring, candidate.name)
 
 
 def _sandbox_failure(result: ExecutionResult, problem: str) -> VerificationReport:
@@ -175,57 +218,49 @@ def _payload(stdout: str, marker: str) -> dict[str, Any] | None:
 
 
 def doctest_runner_code(candidate: ToolCandidate, marker: str) -> str:
-    """Trusted code sent to the sandbox kernel: define the tool, run its doctests, print JSON.
-
-    Example line numbers are mapped to lines of the tool source (as stored in ``examples``).
-    """
-    lines = [e.line for e in candidate.examples]
-    flags = " | ".join(f"_af_doctest.{flag}" for flag in DOCTEST_FLAGS)
+    """Trusted code sent to the sandbox kernel: define the tool, run each example, print the
+    raw outcomes (what it printed, what it raised) as JSON. No verdict is made here."""
     return f"""
 def _af_run_doctests():
     import doctest as _af_doctest
+    import io as _af_io
     import json as _af_json
+    import sys as _af_sys
     import traceback as _af_tb
 
+    out = _af_sys.stdout
+    write = type(out).write
     source = {candidate.source!r}
     name = {candidate.name!r}
     docstring = {candidate.docstring!r}
-    lines = {lines!r}
     cap = {_MAX_GOT_CHARS}
     namespace = {{"__name__": "agentforge_tools." + name}}
+
+    def emit(payload):
+        write(out, {marker!r} + _af_json.dumps(payload) + "\\n")
+
     try:
         exec(compile(source, "<tool " + name + ">", "exec"), namespace)
     except BaseException as exc:
-        return {{"load_error": "".join(_af_tb.format_exception_only(type(exc), exc)).strip()}}
-    test = _af_doctest.DocTestParser().get_doctest(docstring, namespace, name, "<tool>", 0)
-    position = {{id(e): i for i, e in enumerate(test.examples)}}
-    failures = []
-
-    def line_of(example):
-        i = position.get(id(example), 0)
-        return lines[i] if i < len(lines) else example.lineno + 1
-
-    class Runner(_af_doctest.DocTestRunner):
-        def report_start(self, out, test, example):
-            pass
-
-        def report_success(self, out, test, example, got):
-            pass
-
-        def report_failure(self, out, test, example, got):
-            failures.append({{"line": line_of(example), "source": example.source,
-                             "expected": example.want, "got": got[:cap]}})
-
-        def report_unexpected_exception(self, out, test, example, exc_info):
-            text = "".join(_af_tb.format_exception_only(exc_info[0], exc_info[1]))
-            failures.append({{"line": line_of(example), "source": example.source,
-                             "expected": example.want, "got": "", "exception": text[:cap]}})
-
-    runner = Runner(verbose=False, optionflags={flags})
-    result = runner.run(test, out=lambda text: None, clear_globs=False)
-    return {{"attempted": result.attempted, "failed": result.failed, "failures": failures}}
+        emit({{"load_error": "".join(_af_tb.format_exception_only(type(exc), exc)).strip()}})
+        return
+    examples = _af_doctest.DocTestParser().get_examples(docstring, name)
+    outcomes = []
+    hook = _af_sys.displayhook
+    for example in examples:
+        buffer = _af_io.StringIO()
+        raised = None
+        _af_sys.stdout, _af_sys.displayhook = buffer, _af_sys.__displayhook__
+        try:
+            exec(compile(example.source, "<doctest " + name + ">", "single"), namespace)
+        except BaseException as exc:
+            raised = _af_tb.format_exception_only(type(exc), exc)[-1]
+        finally:
+            _af_sys.stdout, _af_sys.displayhook = out, hook
+        outcomes.append({{"got": buffer.getvalue()[:cap], "exception": raised}})
+    emit({{"outcomes": outcomes}})
 
 
-print({marker!r} + __import__("json").dumps(_af_run_doctests()))
+_af_run_doctests()
 del _af_run_doctests
 """

@@ -1,0 +1,89 @@
+"""`agentforge state ...` and the state checks of `agentforge doctor`, as subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _own_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTFORGE_CONFIG_DIR", str(tmp_path / "config"))
+
+
+def cli(*args: str, state: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
+    return subprocess.run(
+        [sys.executable, "-m", "agentforge_jupyter.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_doctor_reports_a_corrupt_document_and_fails(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    assert cli("datasets", "list", state=state).returncode == 0  # registers the sample
+    healthy = cli("doctor", "--no-kernel", "--json", state=state)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert json.loads(healthy.stdout)["state_problems"] == []
+    (state / "datasets.json").write_text("{not json")
+    broken = cli("doctor", "--no-kernel", state=state)
+    assert broken.returncode == 1
+    assert "datasets.json" in broken.stdout and "problem" in broken.stdout
+
+
+def test_doctor_reports_an_unusable_state_directory(tmp_path: Path) -> None:
+    afile = tmp_path / "not-a-dir"
+    afile.write_text("x")
+    out = cli("doctor", "--no-kernel", state=afile)
+    assert out.returncode == 1 and "is a file, not a directory" in out.stdout
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "runs").symlink_to(tmp_path)
+    out = cli("doctor", "--no-kernel", state=state)
+    assert out.returncode == 1 and "symbolic link" in out.stdout
+
+
+def test_doctor_notes_what_waits_for_approval_without_failing(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    brains = {"shared": {"base_url": "http://10.0.0.9/v1", "model": "m", "api_key_env": "K"}}
+    document = {"schema": "agentforge.brains", "version": 1, "items": brains}
+    (state / "brains.json").write_text(json.dumps(document))
+    out = cli("doctor", "--no-kernel", state=state)
+    assert out.returncode == 0, out.stdout
+    assert "shared waits for `agentforge state trust`" in out.stdout
+
+
+def test_env_pointing_at_a_file_says_so_and_not_repair(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    out = cli("datasets", "list", state=afile)
+    assert out.returncode == 2
+    assert "is a file, not a directory" in out.stderr and "repair" not in out.stderr
+
+
+def test_repair_datasets_keeps_files_and_reregisters_them(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    csv = tmp_path / "orders.csv"
+    csv.write_text("region,revenue\nEast,10\nWest,20\n")
+    assert cli("datasets", "add", str(csv), "--name", "orders", state=state).returncode == 0
+    (state / "datasets.json").write_text('{"schema": "agentforge.datasets", "items": 3}')
+    out = cli("state", "repair", "datasets", state=state)
+    assert out.returncode == 0, out.stderr
+    assert "re-registered orders" in out.stdout
+    listed = cli("datasets", "list", "--json", state=state)
+    assert {d["name"] for d in json.loads(listed.stdout)} >= {"orders", "sales_q3"}
+    assert list(state.glob("datasets.corrupt-*.json"))  # the bad file is kept aside
+
+
+def test_state_trust_with_nothing_waiting(tmp_path: Path) -> None:
+    out = cli("state", "trust", "--show", state=tmp_path / "state")
+    assert out.returncode == 0 and "Nothing" in out.stdout

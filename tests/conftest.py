@@ -46,6 +46,9 @@ def _isolated_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -
     """No test touches the repository's own state/ by accident."""
     if "AGENTFORGE_STATE_DIR" not in os.environ:
         monkeypatch.setenv("AGENTFORGE_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    if "AGENTFORGE_CONFIG_DIR" not in os.environ:
+        # The user's own verdicts (trust.json) must not leak between tests or reach ~/.config.
+        monkeypatch.setenv("AGENTFORGE_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
 
 
 # ----- magic tests ------------------------------------------------------------------------

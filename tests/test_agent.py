@@ -79,7 +79,8 @@ async def test_happy_path_plan_steps_insights_and_events(sandbox, store):
     assert "FACT: N = 40.0" in code_two.observations[0].output
     assert "FACT: top = N" in brain.requests[3].observations[1].output
 
-    expected = ["run_start", "plan_delta", "brain_call", "plan", "step_start", "brain_call"]
+    # A fresh state directory gets the shipped starter tools, so tools are retrieved first.
+    expected = ["run_start", "tools", "plan_delta", "brain_call", "plan", "step_start"]
     collapsed = [t for i, t in enumerate(types(run)) if i == 0 or types(run)[i - 1] != t]
     assert collapsed[: len(expected)] == expected
     assert types(run)[-1] == "run_end" and run.events[-1]["status"] == "ok"

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from pyarrow.lib import ArrowException
 
-from ..errors import DatasetError
+from ..errors import DatasetError, StateError
 from ..state import StateDir
 from .model import (
     _ADD_HINT,
@@ -87,14 +87,17 @@ class DatasetRegistry:
 
     def _stored_path(self, info: DatasetInfo) -> Path:
         # datasets.json may be edited by hand: never follow an entry outside data/, nor a link.
-        data_dir = (self.store.root / "data").resolve()
-        path = (self.store.root / info.file).resolve()
-        if path.parent != data_dir or (self.store.root / info.file).is_symlink():
+        data_dir = self.store.data_dir  # a data/ that is a link is refused by the store
+        stored = Path(info.file)
+        if stored.parts[:1] != ("data",) or len(stored.parts) != 2:
             raise DatasetError(
                 f"Dataset {info.name!r} points outside {data_dir} ({info.file!r}) in "
                 f"{self.store.datasets_json}. Fix or remove that entry."
             )
-        return path
+        try:
+            return self.store.data_file(stored.parts[1])  # one plain name, never a link
+        except StateError as exc:
+            raise DatasetError(f"Dataset {info.name!r}: {exc}") from exc
 
     def path(self, name: str) -> Path:
         """Absolute path of the stored copy."""

@@ -111,11 +111,7 @@ class EvalStore:
 
 
 def evals_dir(state: StateDir) -> Path:
-    path = state.root / "evals"
-    if path.is_symlink():
-        raise EvalError(f"{path} is a symbolic link; refusing to use it (see docs/state.md).")
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
+    return state.evals_dir  # created private; a linked directory is refused
 
 
 def list_ids(state: StateDir) -> list[str]:

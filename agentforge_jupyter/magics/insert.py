@@ -90,7 +90,7 @@ def _tool_pieces(run: Run, store: StateDir) -> list[_Piece]:
         return []
     versions = {t["name"]: t.get("version") for t in run.tools}
     refs = [f"{n}@{versions[n]}" if versions.get(n) else n for n in names]
-    registry = ToolRegistry(store)
+    registry = ToolRegistry.opened(store)
     sources = tool_sources_for_export(refs, registry, importable=False)
     tools = [registry.get(ref) for ref in refs]
     glue_policy = dataclasses.replace(

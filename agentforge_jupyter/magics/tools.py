@@ -16,7 +16,7 @@ from .base import StateMagics, help_flag, parse_line, positive_int
 @magics_class
 class ToolMagics(StateMagics):
     def registry(self) -> ToolRegistry:
-        return ToolRegistry(self.store())
+        return ToolRegistry.opened(self.store())
 
     @magic_arguments(name="%agent_tool")  # usage shows %%agent_tool
     @help_flag()

@@ -101,7 +101,7 @@ def retrieve_tools(ctx: RunContext, run: Run, state: StateDir) -> list[dict[str,
     from ..tools import ToolError, ToolRegistry
 
     try:
-        hits = ToolRegistry(state).retrieve(run.goal, ctx.data.profile(), k=TOOLS_SHOWN)
+        hits = ToolRegistry.opened(state).retrieve(run.goal, ctx.data.profile(), k=TOOLS_SHOWN)
     except (ToolError, AgentForgeError, ValueError, TypeError, KeyError) as exc:
         # A broken or wrongly shaped tools.json must not stop a run.
         log.warning("tool retrieval skipped: %s", exc)

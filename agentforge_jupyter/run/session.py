@@ -26,13 +26,11 @@ log = logging.getLogger(__name__)
 
 def tools_package(state: StateDir) -> Path | None:
     """Write the verified tools as the `agentforge_tools` package the sandbox mounts."""
-    if not state.tools_json.exists():
-        return None
     from ..tools import ToolError, ToolRegistry, write_tools_package
 
-    dest = state.root / "sandbox_tools"
     try:
-        write_tools_package(ToolRegistry(state), dest)
+        dest = state.sandbox_tools_dir  # refuses a linked directory
+        write_tools_package(ToolRegistry.opened(state), dest)
     except (ToolError, AgentForgeError, OSError) as exc:
         log.warning("tools not mounted in the sandbox: %s", exc)
         return None

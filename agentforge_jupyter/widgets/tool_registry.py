@@ -89,7 +89,7 @@ class ToolRegistry:
         else:
             tools = self.registry.list()
         selected = self.listing.value
-        self.listing.options = [(f"{t.name}@{t.version} [{t.status}]", t.name) for t in tools]
+        self.listing.options = [(f"{t.name}@{t.version} [{t.trust_label}]", t.name) for t in tools]
         names = [t.name for t in tools]
         self.listing.value = selected if selected in names else (names[0] if names else None)
         self.show_selected()

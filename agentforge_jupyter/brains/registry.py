@@ -35,7 +35,7 @@ __all__ = [
     "brain_from_spec",
 ]
 
-KINDS = ("openai", "runpod", "offline")
+KINDS = ("openai", "runpod", "offline", "transformers")
 DEFAULT_BRAIN = "offline"
 DOCUMENT = "brains"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -59,6 +59,10 @@ class BrainSpec:
     retries: int = 2
     temperature: float = 0.2
     supports_json_schema: bool = False
+    # kind "transformers": a local LoRA adapter directory on top of `model`, and where it came
+    # from (training job, base model, data hash, final losses).
+    adapter: str | None = None
+    provenance: dict[str, Any] | None = None
 
     @property
     def builtin(self) -> bool:
@@ -118,12 +122,19 @@ class BrainSpec:
             _check_openai(spec)
         elif kind == "runpod":
             _check_runpod(spec)
+        elif kind == "transformers":
+            from agentforge_jupyter.brains.transformers_brain import check_spec
+
+            check_spec(spec)
         return spec
 
     def describe(self) -> str:
         """One line for listings."""
         if self.kind == "offline":
             return f"{self.name}: offline rule-based brain ({self.model})"
+        if self.kind == "transformers":
+            lora = f" + LoRA adapter {self.adapter}" if self.adapter else ""
+            return f"{self.name}: local transformers {self.model}{lora}"
         where = self.base_url or f"runpod endpoint {self.endpoint_id}"
         key = f", key from ${self.api_key_env}" if self.api_key_env else ""
         return f"{self.name}: {self.kind} {self.model} at {where}{key}"
@@ -224,6 +235,10 @@ def brain_from_spec(spec: BrainSpec) -> Brain:
         ):
             return OfflineFinanceBrain(name=spec.name)
         return OfflineBrain(name=spec.name)
+    if spec.kind == "transformers":
+        from agentforge_jupyter.brains.transformers_brain import TransformersBrain
+
+        return TransformersBrain.from_spec(spec)
     settings: dict[str, Any] = {
         "timeout": spec.timeout,
         "retries": spec.retries,

@@ -200,8 +200,10 @@ def _train(
     callback = _log_callback(thread)
     trainer = _trainer(spec, model, tokenizer, data, eval_data, callback)
     output = trainer.train()
+    if thread.stop.is_set():
+        return {"type": "status", "status": "running", "message": "stopped before the end"}
     final_eval = None
-    if eval_data is not None and not thread.stop.is_set():
+    if eval_data is not None:
         final_eval = trainer.evaluate().get("eval_loss")
     out_dir = Path(spec.output_dir) if spec.output_dir else default_output_dir(job_id)
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

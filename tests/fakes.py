@@ -573,6 +573,7 @@ class FakeRunPodServer:
         self.output_delay = output_delay
         self.jobs: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str]] = []
+        self.nonempty_streams = 0
         self._rate_limited = 0
         self._lock = threading.Lock()
         self._counter = 0
@@ -624,9 +625,11 @@ class FakeRunPodServer:
             return False
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        import uuid
+
         with self._lock:
             self._counter += 1
-            job_id = f"fake-job-{self._counter}"
+            job_id = f"fake-{self._counter}-{uuid.uuid4().hex[:8]}"
             job = {
                 "id": job_id,
                 "status": "IN_QUEUE",
@@ -705,6 +708,8 @@ class FakeRunPodServer:
             if job is None:
                 return None
             chunks, job["pending"] = job["pending"], []
+            if chunks:
+                self.nonempty_streams += 1
             return {"status": job["status"], "stream": chunks}
 
     def health(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +34,7 @@ RUNPOD_API_KEY_ENV = "RUNPOD_API_KEY"
 RUNPOD_BASE_URL_ENV = "RUNPOD_ENDPOINT_BASE_URL"
 # How long the stream may stay silent before the job's status is checked.
 STATUS_EVERY_S = 2.0
+SUBMIT_ATTEMPTS = 4
 _END = object()
 
 
@@ -66,12 +68,31 @@ def remote_records(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
     try:
         runpod = sdk()
         endpoint = runpod.Endpoint(job["endpoint_id"])
-        remote = endpoint.run({"input": remote_input(job["spec"])})
+        remote = _submit(endpoint, {"input": remote_input(job["spec"])})
     except Exception as exc:
         yield {"type": "error", "error": explain(exc, job)}
         return
     yield {"remote_id": remote.job_id}
     yield from _follow(remote, job)
+
+
+def _submit(endpoint: Any, payload: dict[str, Any]) -> Any:
+    """``Endpoint.run``, retried on 429: the SDK retries only GETs (urllib3 skips POST)."""
+    import requests
+
+    for attempt in range(SUBMIT_ATTEMPTS):
+        try:
+            return endpoint.run(payload)
+        except requests.exceptions.HTTPError as exc:
+            response = exc.response
+            if response is None or response.status_code != 429 or attempt + 1 == SUBMIT_ATTEMPTS:
+                raise
+            try:
+                wait = float(response.headers.get("Retry-After") or 1)
+            except ValueError:
+                wait = 1.0
+            time.sleep(min(max(wait, 0.1), 30.0))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _follow(remote: Any, job: dict[str, Any]) -> Iterator[dict[str, Any]]:

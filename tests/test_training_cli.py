@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agentforge_jupyter.cli import main
-from agentforge_jupyter.cli.train import log_line
+from agentforge_jupyter.training.logtext import log_line
 from tests.conftest import require
 from tests.fakes import build_tiny_model
 

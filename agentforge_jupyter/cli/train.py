@@ -14,6 +14,7 @@ from typing import Any
 
 from ..sanitize import terminal_text
 from ..training import TERMINAL, TrainingJobs
+from ..training.logtext import log_line
 from ._io import print_json, text_table
 
 STATUS_FIELDS = ("id", "name", "status", "backend", "step", "max_steps", "loss", "eval_loss")
@@ -174,34 +175,6 @@ def job_status(args: argparse.Namespace) -> int:
 
 def _num(value: Any) -> str:
     return "" if value is None else f"{float(value):.4f}"
-
-
-def log_line(event: dict[str, Any], started: float | None) -> str:
-    """One human line per event; log records show step, loss, lr, grad norm, epoch, elapsed."""
-    elapsed = f"{event['ts'] - started:7.1f}s" if started is not None else ""
-    kind = event.get("type")
-    if kind == "log":
-        parts = [f"step {event.get('step')}/{event.get('max_steps')}"]
-        for key, label in (
-            ("loss", "loss"),
-            ("eval_loss", "eval_loss"),
-            ("learning_rate", "lr"),
-            ("grad_norm", "grad_norm"),
-            ("epoch", "epoch"),
-        ):
-            if event.get(key) is not None:
-                value = event[key]
-                parts.append(f"{label} {value:.3g}" if key != "loss" else f"loss {value:.4f}")
-        return f"{elapsed} " + "  ".join(parts)
-    if kind == "result":
-        return (
-            f"{elapsed} completed: adapter {event.get('adapter')}  train_loss "
-            f"{_num(event.get('train_loss'))}  eval_loss {_num(event.get('eval_loss'))}  "
-            f"brain {event.get('brain') or '-'}"
-        )
-    if kind == "error":
-        return f"{elapsed} failed: {event.get('error')}"
-    return f"{elapsed} {event.get('status')}: {event.get('message') or ''}".rstrip(": ")
 
 
 def job_logs(args: argparse.Namespace) -> int:

@@ -33,11 +33,6 @@ class TrainingMagics(Magics):
     def _state(self) -> StateDir:
         return StateDir(self.state_dir or None)
 
-    def _display(self, value: Any) -> None:
-        from IPython.display import display
-
-        display(value)
-
     @magic_arguments()
     @argument("--base-model", required=True, help="Hugging Face id or model directory")
     @argument("--data", help="JSONL training data (omit with --from-runs)")
@@ -74,9 +69,7 @@ class TrainingMagics(Magics):
         except AgentForgeError as exc:
             print(f"agent_train: {exc}")
             return None
-        monitor = TrainingMonitor(job_id, state=state)
-        self._display(monitor)
-        return None
+        return TrainingMonitor(job_id, state=state)  # displayed as the cell's value
 
     def _from_runs(self) -> dict[str, Any]:
         import time
@@ -103,8 +96,7 @@ class TrainingMagics(Magics):
         state = self._state()
         try:
             if args.job_id:
-                self._display(TrainingMonitor(args.job_id, state=state))
-                return None
+                return TrainingMonitor(args.job_id, state=state)
             jobs = TrainingJobs(state).list()
         except AgentForgeError as exc:
             print(f"agent_jobs: {exc}")
@@ -126,8 +118,7 @@ class TrainingMagics(Magics):
             for j in jobs
         ]
         header = ["id", "name", "status", "backend", "step", "loss", "brain"]
-        self._display(HTML(html_table(header, rows, caption="training jobs")))
-        return None
+        return HTML(html_table(header, rows, caption="training jobs"))
 
     @magic_arguments()
     @argument("--out", required=True, help="training JSONL; held-out examples go beside it")

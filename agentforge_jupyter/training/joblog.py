@@ -21,7 +21,7 @@ from typing import Any
 from agentforge_jupyter.state import Document, append_jsonl, read_jsonl
 from agentforge_jupyter.training.errors import TrainingError, UnknownJobError
 
-__all__ = ["EVENTS_FILE", "JOB_FILE", "STATUSES", "TERMINAL", "JobLog"]
+__all__ = ["EVENTS_FILE", "JOB_FILE", "STATUSES", "TERMINAL", "JobLog", "apply_event"]
 
 JOB_FILE = "job.json"
 EVENTS_FILE = "events.jsonl"
@@ -95,7 +95,7 @@ class JobLog:
             if job.get("status") in TERMINAL:
                 return None
             event = self._append_locked(kind, payload)
-            _apply(job, event)
+            apply_event(job, event)
             job["updated"] = event["ts"]
             self._write_job(job)
             return event
@@ -150,7 +150,8 @@ class JobLog:
             time.sleep(poll)
 
 
-def _apply(job: dict[str, Any], event: dict[str, Any]) -> None:
+def apply_event(job: dict[str, Any], event: dict[str, Any]) -> None:
+    """Update a job document (job.json as a dict) with one event."""
     kind = event["type"]
     if kind == "log":
         for key in _PROGRESS_KEYS:

@@ -23,6 +23,7 @@ import ipywidgets as widgets
 from ..render import esc
 from ..state import StateDir
 from ..training import TERMINAL, TrainingJobs
+from ..training.joblog import apply_event
 from ..training.logtext import log_line
 
 __all__ = ["TrainingLauncher", "TrainingMonitor", "loss_curve_png"]
@@ -84,6 +85,7 @@ class TrainingMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._static: Any = None
+        self.error: str | None = None
         self._build()
         if start:
             self.start()
@@ -126,6 +128,15 @@ class TrainingMonitor:
         return self.job
 
     def _follow(self) -> None:
+        try:
+            self._follow_log()
+        except Exception as exc:  # shown, not lost in a thread: the widget says it stopped
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.header.value += (
+                f"<br><span style='color:#b00'>monitor stopped: {esc(self.error)}</span>"
+            )
+
+    def _follow_log(self) -> None:
         log = self.jobs.log(self.job_id)
         offset = 0
         while not self._stop.is_set():
@@ -135,7 +146,6 @@ class TrainingMonitor:
             for event in fresh:
                 self.apply(event)
             if fresh:
-                self.job = self.jobs.get(self.job_id)
                 self.render(force_curve=ended)
             if ended:
                 self.job = self.jobs.get(self.job_id)
@@ -147,6 +157,7 @@ class TrainingMonitor:
     def apply(self, event: dict[str, Any]) -> None:
         """Take one event into the monitor's state (no drawing)."""
         self.last_seq = max(self.last_seq, int(event.get("seq", -1)))
+        apply_event(self.job, event)  # job.json may lag the log by a moment
         self.lines = [*self.lines, log_line(event, self.job.get("created"))][-TAIL_LINES:]
         if event.get("type") != "log":
             return

@@ -146,7 +146,7 @@ class TrainingMonitor:
             for event in fresh:
                 self.apply(event)
             if fresh:
-                self.render(force_curve=ended)
+                self.render(force_curve=ended, seqs=[int(e["seq"]) for e in fresh])
             if ended:
                 self.job = self.jobs.get(self.job_id)
                 self.render(force_curve=True)
@@ -171,7 +171,7 @@ class TrainingMonitor:
 
     # -- drawing
 
-    def render(self, *, force_curve: bool = False) -> None:
+    def render(self, *, force_curve: bool = False, seqs: tuple[int, ...] | list[int] = ()) -> None:
         self._refresh_header()
         step = int(self.job.get("step") or 0)
         total = int(self.job.get("max_steps") or 0) or max(step, 1)
@@ -181,11 +181,13 @@ class TrainingMonitor:
         self.tail.value = "<pre style='margin:0;font-size:11px'>{}</pre>".format(
             esc("\n".join(self.lines))
         )
+        shown = time.time()  # the records are in the progress bar and the log tail now
+        for seq in seqs:
+            self.shown_at[seq] = shown
         now = time.monotonic()
         if force_curve or now - self._curve_drawn >= self.curve_interval:
             self.curve.value = loss_curve_png(self.train, self.evals)
             self._curve_drawn = now
-        self.shown_at[self.last_seq] = time.time()
 
     def eta_text(self) -> str:
         step = int(self.job.get("step") or 0)

@@ -13,7 +13,7 @@ import pytest
 
 from agentforge_jupyter.state import StateDir
 from agentforge_jupyter.training import TrainingJobs
-from agentforge_jupyter.training.errors import JobSpecError
+from agentforge_jupyter.training.errors import JobSpecError, TrainingBackendError
 from agentforge_jupyter.training.runpod_backend import remote_records
 from agentforge_jupyter.training.worker import handler
 from tests.conftest import require
@@ -158,6 +158,9 @@ def test_runpod_needs_a_key_and_an_endpoint(tmp_path: Path, monkeypatch) -> None
     jobs = TrainingJobs(StateDir(tmp_path / "state"))
     with pytest.raises(JobSpecError, match="endpoint id"):
         jobs.start({"base_model": "org/m", "data": str(data)}, backend="runpod")
+    with pytest.raises(TrainingBackendError, match="RUNPOD_API_KEY"):
+        jobs.start({"base_model": "org/m", "data": str(data)}, backend="runpod", endpoint_id="e")
+    assert jobs.list() == []
     records = list(remote_records(job_for({"base_model": "org/m", "data": str(data)})))
     assert "needs an API key in $RUNPOD_API_KEY" in records[0]["error"]
 

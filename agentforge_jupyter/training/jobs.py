@@ -129,6 +129,11 @@ class TrainingJobs:
             raise JobSpecError(f"Unknown backend {backend!r}; use one of {', '.join(BACKENDS)}.")
         if backend == "runpod" and not endpoint_id:
             raise JobSpecError("The runpod backend needs an endpoint id (--endpoint ID).")
+        if backend == "runpod" and not os.environ.get("RUNPOD_API_KEY", "").strip():
+            raise TrainingBackendError(
+                "The runpod backend needs an API key in $RUNPOD_API_KEY; export it in the "
+                "environment that starts Jupyter or the CLI."
+            )
         examples = load_examples(job_spec.data)
         if job_spec.eval_data is not None:
             load_examples(job_spec.eval_data, "eval_data")

@@ -70,6 +70,8 @@ class JobLog:
     def create(self, job: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)
+        # Created 0600 before anything is appended: the records name paths and data.
+        os.close(os.open(self.events_path, os.O_WRONLY | os.O_CREAT, 0o600))
         with self._lock_doc.locked():
             self._write_job(job)
             self._append_locked("status", {"status": job["status"]})
@@ -105,8 +107,6 @@ class JobLog:
             seq = self._seq_locked()
             event = {**payload, "seq": seq, "ts": time.time(), "type": kind}
             append_jsonl(self.events_path, event)
-            if self.events_path.stat().st_mode & 0o077:
-                os.chmod(self.events_path, 0o600)
             self._next_seq = seq + 1
             return event
 

@@ -655,6 +655,11 @@ class FakeRunPodServer:
             for output in gen:
                 if job["cancel"].is_set():
                     return
+                if isinstance(output, dict) and output.get("error"):
+                    # As the RunPod worker does: an error output fails the job, unstreamed.
+                    final = "FAILED"
+                    job["error"] = str(output["error"])
+                    return
                 if self.output_delay:
                     time.sleep(self.output_delay)
                 with self._lock:

@@ -125,6 +125,21 @@ def test_handler_that_raises_fails_the_job(runpod_env) -> None:
     }
 
 
+def test_error_record_fails_the_job_like_runpod(runpod_env, monkeypatch) -> None:
+    # The real handler cannot load the model and yields {"error"}: RunPod fails the job.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # never download: the model is simply missing
+    with FakeRunPodServer(handler) as server:
+        runpod_env(server)
+        records = list(
+            remote_records(job_for({"base_model": "agentforge-test/none", "data": DATA}))
+        )
+    remote_id = records[0]["remote_id"]
+    assert server.jobs[remote_id]["status"] == "FAILED"
+    assert records[-1]["type"] == "error"
+    assert records[-1]["error"].startswith("the RunPod worker failed: ")
+    assert "agentforge-test/none" in records[-1]["error"]
+
+
 def test_timed_out(runpod_env) -> None:
     with FakeRunPodServer(slow_handler, time_out_after=2) as server:
         runpod_env(server)

@@ -127,11 +127,17 @@ def _load(spec: JobSpec) -> tuple[Any, Any]:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(spec.base_model)
+    dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(spec.base_model)
+        model = AutoModelForCausalLM.from_pretrained(spec.base_model, dtype=dtype)
+    except (OSError, ValueError) as exc:
+        raise TrainingError(
+            f"Cannot load the base model {spec.base_model!r}: {exc} (check the id, the "
+            "HF_TOKEN for gated models, or the directory)"
+        ) from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
-    dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(spec.base_model, dtype=dtype)
     config = LoraConfig(
         r=spec.lora_r,
         lora_alpha=spec.lora_alpha,

@@ -130,3 +130,16 @@ def test_magics(shell, tmp_path: Path, capsys) -> None:
     assert "bad.jsonl line 1: field 'prompt'" in capsys.readouterr().out
     shell.run_line_magic("agent_train_data", f"--out {tmp_path / 'x.jsonl'}")
     assert "agent_train_data: No training examples" in capsys.readouterr().out
+
+
+def test_static_summary_for_saved_notebooks(shell, tmp_path: Path, capsys) -> None:
+    state = StateDir(tmp_path / "state")
+    log = fake_job(state)
+    log.record("log", step=1, max_steps=4, loss=1.5)
+    monitor = TrainingMonitor(JOB, state=state)
+    monitor._ipython_display_()  # as Jupyter does when the monitor is a cell's value
+    until(lambda: monitor.last_seq >= 1)
+    log.record("result", adapter="/a", train_loss=1.25, steps=4, max_steps=4)
+    monitor.wait(timeout=20)
+    # The static display (a display_id handle) now holds the final summary.
+    assert "completed, step 4/4, loss 1.2500" in capsys.readouterr().out

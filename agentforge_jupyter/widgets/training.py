@@ -109,6 +109,8 @@ class TrainingMonitor:
 
         display(self.widget)
         self._static = display(self.summary_bundle(), raw=True, display_id=True)
+        if self._thread is not None and not self._thread.is_alive():
+            self._finish()  # the job ended while the display was being built
 
     # -- following
 

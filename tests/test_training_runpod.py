@@ -98,6 +98,24 @@ def test_cancel_ends_despite_the_sdk_stream_defect(tmp_path: Path, runpod_env) -
     assert time.monotonic() - started < 10
 
 
+def test_stream_resumes_after_rate_limits(runpod_env) -> None:
+    # More 429s than the SDK's own retries absorb: the backend resumes the stream.
+    with FakeRunPodServer(slow_handler) as server:
+        runpod_env(server)
+        records = remote_records(job_for({"base_model": "org/m", "data": DATA}))
+        remote_id = next(records)["remote_id"]
+        assert next(records)["step"] == 1
+        server.rate_limit(14)  # more than two requests of SDK retries (6 answers each)
+        while server._rate_limited:  # records fetched before the limits, then a wait
+            assert next(records)["type"] == "log"
+        later = [next(records) for _ in range(3)]  # fetched after all 14 answers were 429
+        server.cancel(remote_id)
+        rest = list(records)
+    assert all(r["type"] == "log" for r in later)
+    assert [r["step"] for r in later] == sorted(r["step"] for r in later)
+    assert rest[-1]["type"] == "cancelled"
+
+
 def test_cancel_through_the_store(tmp_path: Path, runpod_env, tiny_model: str) -> None:
     with FakeRunPodServer(slow_handler) as server:
         runpod_env(server)

@@ -35,6 +35,7 @@ RUNPOD_BASE_URL_ENV = "RUNPOD_ENDPOINT_BASE_URL"
 # How long the stream may stay silent before the job's status is checked.
 STATUS_EVERY_S = 2.0
 SUBMIT_ATTEMPTS = 4
+STREAM_RETRIES = 5
 _END = object()
 
 
@@ -103,11 +104,23 @@ def _follow(remote: Any, job: dict[str, Any]) -> Iterator[dict[str, Any]]:
     watcher = Job(remote.endpoint_id, remote.job_id, remote.rp_client)
 
     def drain() -> None:
+        # The SDK retries 429 only over plain http (its retry adapter is mounted on http://):
+        # a rate limit or a dropped connection while training must not fail a job that runs
+        # on, so the stream is resumed (RunPod hands out each chunk once: nothing is lost).
+        failures = 0
         try:
-            for output in remote.stream():
-                chunks.put(output)
-        except Exception as exc:
-            chunks.put(exc)
+            while True:
+                try:
+                    for output in remote.stream():
+                        failures = 0
+                        chunks.put(output)
+                    return
+                except Exception as exc:
+                    failures += 1
+                    if not transient(exc) or failures > STREAM_RETRIES:
+                        chunks.put(exc)
+                        return
+                    time.sleep(min(2.0**failures, 30.0))
         finally:
             chunks.put(_END)
 
@@ -121,8 +134,9 @@ def _follow(remote: Any, job: dict[str, Any]) -> Iterator[dict[str, Any]]:
                     yield {"type": "cancelled", "message": "the RunPod job was cancelled"}
                     return
             except Exception as exc:
-                yield {"type": "error", "error": explain(exc, job)}
-                return
+                if not transient(exc):
+                    yield {"type": "error", "error": explain(exc, job)}
+                    return
             continue
         if item is _END:
             break
@@ -154,6 +168,19 @@ def _final(remote: Any, job: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield {"type": "cancelled", "message": "the RunPod job was cancelled"}
     else:
         yield {"type": "error", "error": f"the RunPod job ended ({status}) without a result"}
+
+
+def transient(exc: BaseException) -> bool:
+    """A failure worth retrying: rate limits, server errors, dropped connections."""
+    import requests
+
+    if isinstance(exc, (requests.exceptions.RetryError, requests.exceptions.ConnectionError)):
+        return True
+    if isinstance(exc, requests.exceptions.Timeout):
+        return True
+    if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
+        return exc.response.status_code == 429 or exc.response.status_code >= 500
+    return False
 
 
 def explain(exc: BaseException, job: dict[str, Any]) -> str:

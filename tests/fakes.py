@@ -30,10 +30,13 @@ from agentforge_jupyter.brains.base import BrainReply, BrainRequest, DeltaCallba
 __all__ = [
     "FRAME",
     "FakeOpenAIServer",
+    "FakeRunPodServer",
+    "FakeVLLMServer",
     "QueueExhaustedError",
     "QueuedBrain",
     "RecordedRequest",
     "Scripted",
+    "build_tiny_model",
     "code",
     "http_brain",
     "plan_json",
@@ -492,3 +495,359 @@ class QueuedBrain:
             for start in range(0, len(reply.text), size):
                 on_delta(reply.text[start : start + size])
         return reply
+
+
+# =========================================================================== training fakes
+# (training branch) A tiny causal LM built from a config, a vLLM server that loads LoRA
+# adapters at run time, and RunPod's hosted serverless API running the real worker handler.
+
+
+def build_tiny_model(directory: Any, texts: Iterable[str], *, seed: int = 0) -> str:
+    """A 2-layer Llama (hidden size 32, random weights) with a byte-level BPE tokenizer trained
+    in memory on ``texts``, saved to ``directory``; nothing is downloaded."""
+    from pathlib import Path
+
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    core = Tokenizer(models.BPE(unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=["<unk>", "<pad>", "<s>", "</s>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    core.train_from_iterator(list(texts), trainer=trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        unk_token="<unk>",
+        pad_token="<pad>",
+        bos_token="<s>",
+        eos_token="</s>",
+    )
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    LlamaForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+class FakeVLLMServer(FakeOpenAIServer):
+    """FakeOpenAIServer plus vLLM's runtime LoRA routes (``/v1/load_lora_adapter``).
+
+    ``runtime_lora=False`` answers 404 there, as vLLM does without
+    ``VLLM_ALLOW_RUNTIME_LORA_UPDATING``. Loaded adapters appear in ``/v1/models``.
+    """
+
+    def __init__(self, *args: Any, runtime_lora: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.runtime_lora = runtime_lora
+        self.loaded: dict[str, str] = {}
+
+    def start(self) -> FakeVLLMServer:
+        handler = type("Handler", (_VLLMHandler,), {"fake": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name="fake-vllm", daemon=True
+        )
+        self._thread.start()
+        return self
+
+
+class _VLLMHandler(_Handler):
+    fake: FakeVLLMServer
+
+    def do_POST(self) -> None:
+        if not self.path.rstrip("/").endswith("/load_lora_adapter"):
+            super().do_POST()
+            return
+        raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+        body = json.loads(raw) if raw else {}
+        self._record(raw, body)
+        fake = self.fake
+        if not fake.runtime_lora:
+            self._send(404, b'{"detail":"Not Found"}', "application/json")
+            return
+        name, path = body.get("lora_name"), body.get("lora_path")
+        if not name or not path:
+            self._error(400, "lora_name and lora_path are required")
+        elif name in fake.loaded:
+            self._error(400, f"The lora adapter '{name}' has already been loaded.")
+        else:
+            fake.loaded[name] = path
+            fake.models.append(name)
+            body_text = f"Success: LoRA adapter '{name}' added successfully."
+            self._send(200, body_text.encode(), "text/plain")
+
+
+class FakeRunPodServer:
+    """RunPod's hosted serverless API (``/v2/{endpoint}/run``, ``status/{id}``,
+    ``stream/{id}``, ``cancel/{id}``, ``health``) on loopback, with the hosted response
+    shapes, running a real generator ``handler`` in a thread per job.
+
+    Injected failures: ``api_key`` mismatch answers 401; ``rate_limit(n)`` answers the next n
+    requests with 429; ``time_out_after`` (outputs) marks a job TIMED_OUT; a handler that
+    raises marks it FAILED with the error text, as the RunPod worker does.
+    """
+
+    def __init__(
+        self,
+        handler: Callable[[dict[str, Any]], Any],
+        *,
+        endpoint_id: str = "fake-endpoint",
+        api_key: str = "rpa_fake_key",
+        time_out_after: int | None = None,
+        output_delay: float = 0.0,
+    ) -> None:
+        self.handler = handler
+        self.endpoint_id = endpoint_id
+        self.api_key = api_key
+        self.time_out_after = time_out_after
+        self.output_delay = output_delay
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.nonempty_streams = 0
+        self._rate_limited = 0
+        self._lock = threading.Lock()
+        self._counter = 0
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> FakeRunPodServer:
+        handler = type("Handler", (_RunPodHandler,), {"fake": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name="fake-runpod", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            for job in self.jobs.values():
+                job["cancel"].set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeRunPodServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """What RUNPOD_ENDPOINT_BASE_URL is set to (the SDK appends /{endpoint}/...)."""
+        assert self._httpd is not None, "start() the server first"
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v2"
+
+    def rate_limit(self, count: int) -> FakeRunPodServer:
+        with self._lock:
+            self._rate_limited = count
+        return self
+
+    def _take_rate_limit(self) -> bool:
+        with self._lock:
+            if self._rate_limited > 0:
+                self._rate_limited -= 1
+                return True
+            return False
+
+    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        import uuid
+
+        with self._lock:
+            self._counter += 1
+            job_id = f"fake-{self._counter}-{uuid.uuid4().hex[:8]}"
+            job = {
+                "id": job_id,
+                "status": "IN_QUEUE",
+                "input": body.get("input"),
+                "pending": [],
+                "outputs": [],
+                "error": None,
+                "cancel": threading.Event(),
+                "submitted": time.time(),
+            }
+            self.jobs[job_id] = job
+        threading.Thread(target=self._work, args=(job,), daemon=True).start()
+        return {"id": job_id, "status": "IN_QUEUE"}
+
+    def _work(self, job: dict[str, Any]) -> None:
+        with self._lock:
+            if job["status"] == "CANCELLED":
+                return
+            job["status"] = "IN_PROGRESS"
+        gen = self.handler({"id": job["id"], "input": job["input"]})
+        final = "COMPLETED"
+        try:
+            for output in gen:
+                if job["cancel"].is_set():
+                    return
+                if isinstance(output, dict) and output.get("error"):
+                    # As the RunPod worker does: an error output fails the job, unstreamed.
+                    final = "FAILED"
+                    job["error"] = str(output["error"])
+                    return
+                if self.output_delay:
+                    time.sleep(self.output_delay)
+                with self._lock:
+                    job["pending"].append({"output": output})
+                    job["outputs"].append(output)
+                    count = len(job["outputs"])
+                if self.time_out_after is not None and count >= self.time_out_after:
+                    final = "TIMED_OUT"
+                    return
+        except Exception as exc:  # the RunPod worker reports a raising handler as FAILED
+            final = "FAILED"
+            job["error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            with contextlib.suppress(Exception):
+                gen.close()
+            with self._lock:
+                if job["status"] != "CANCELLED":
+                    job["status"] = final
+
+    def cancel(self, job_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            job = self.jobs.get(job_id)
+            if job is None:
+                return None
+            if job["status"] in ("IN_QUEUE", "IN_PROGRESS"):
+                job["status"] = "CANCELLED"
+            job["cancel"].set()
+            return {"id": job_id, "status": job["status"]}
+
+    def status_of(self, job_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            job = self.jobs.get(job_id)
+            if job is None:
+                return None
+            answer = {
+                "id": job_id,
+                "status": job["status"],
+                "delayTime": 1,
+                "executionTime": int((time.time() - job["submitted"]) * 1000),
+                "workerId": "fake-worker",
+            }
+            if job["status"] == "COMPLETED":
+                answer["output"] = list(job["outputs"])
+            if job["error"]:
+                answer["error"] = job["error"]
+            return answer
+
+    def stream_of(self, job_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            job = self.jobs.get(job_id)
+            if job is None:
+                return None
+            chunks, job["pending"] = job["pending"], []
+            if chunks:
+                self.nonempty_streams += 1
+            return {"status": job["status"], "stream": chunks}
+
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            states = [j["status"] for j in self.jobs.values()]
+        return {
+            "jobs": {
+                "completed": states.count("COMPLETED"),
+                "failed": states.count("FAILED"),
+                "inProgress": states.count("IN_PROGRESS"),
+                "inQueue": states.count("IN_QUEUE"),
+                "retried": 0,
+            },
+            "workers": {"idle": 1, "running": states.count("IN_PROGRESS")},
+        }
+
+
+class _RunPodHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    fake: FakeRunPodServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        self._route("GET", None)
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        self._route("POST", body)
+
+    def _route(self, method: str, body: Any) -> None:
+        fake = self.fake
+        fake.requests.append((method, self.path))
+        if self.headers.get("authorization") != f"Bearer {fake.api_key}":
+            self._json(401, {"error": "Unauthorized"})
+            return
+        if fake._take_rate_limit():
+            self._json(429, {"error": "rate limited"}, {"Retry-After": "1"})
+            return
+        parts = self.path.strip("/").split("/")
+        if len(parts) < 3 or parts[0] != "v2" or parts[1] != fake.endpoint_id:
+            self._json(404, {"error": f"no route {self.path}"})
+            return
+        answer = self._answer(method, parts[2:], body)
+        if answer is None:
+            self._json(404, {"error": f"no job or route {self.path}"})
+        else:
+            self._json(200, answer)
+
+    def _answer(self, method: str, rest: list[str], body: Any) -> dict[str, Any] | None:
+        fake = self.fake
+        if method == "POST" and rest == ["run"]:
+            if not isinstance(body, dict) or "input" not in body:
+                return {"error": "the request needs an input"}
+            return fake.submit(body)
+        if method == "GET" and rest == ["health"]:
+            return fake.health()
+        if len(rest) != 2:
+            return None
+        route, job_id = rest
+        if method == "GET" and route == "status":
+            return fake.status_of(job_id)
+        if method == "GET" and route == "stream":
+            return fake.stream_of(job_id)
+        if method == "POST" and route == "cancel":
+            return fake.cancel(job_id)
+        return None
+
+    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True

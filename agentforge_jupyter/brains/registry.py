@@ -68,6 +68,10 @@ def brain_from_spec(spec: BrainSpec) -> Brain:
         ):
             return OfflineFinanceBrain(name=spec.name)
         return OfflineBrain(name=spec.name)
+    if spec.kind == "transformers":
+        from agentforge_jupyter.brains.transformers_brain import TransformersBrain
+
+        return TransformersBrain.from_spec(spec)
     settings: dict[str, Any] = {
         "timeout": spec.timeout,
         "retries": spec.retries,

@@ -15,7 +15,7 @@ from agentforge_jupyter.brains.urls import check_base_url, classify
 __all__ = ["BUILTIN_BRAINS", "KINDS", "BrainSpec"]
 
 BUILTIN_BRAINS = ("offline", "offline-finance")
-KINDS = ("openai", "runpod", "offline")
+KINDS = ("openai", "runpod", "offline", "transformers")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # Prefixes of real keys (OpenAI, RunPod, Hugging Face, Groq, xAI, Anthropic): a value that
@@ -43,6 +43,10 @@ class BrainSpec:
     max_tokens: int | None = None
     #: The user's explicit consent to a link-local base URL (--allow-link-local).
     allow_link_local: bool = False
+    #: kind "transformers": a local LoRA adapter directory on top of `model`, and where it came
+    #: from (training job, base model, data hash, final losses).
+    adapter: str | None = None
+    provenance: dict[str, Any] | None = None
 
     @property
     def builtin(self) -> bool:
@@ -97,7 +101,7 @@ class BrainSpec:
                 f"Brain {name!r} has unknown kind {self.kind!r}; use one of {', '.join(KINDS)}."
             )
         spec = BrainSpec(**{**asdict(self), "name": name, "kind": kind})
-        for text_field in ("base_url", "endpoint_id", "model", "api_key_env"):
+        for text_field in ("base_url", "endpoint_id", "model", "api_key_env", "adapter"):
             value = getattr(spec, text_field)
             if value is not None and not isinstance(value, str):
                 raise BrainConfigError(f"Brain {name!r}: {text_field} must be a string.")
@@ -109,12 +113,17 @@ class BrainSpec:
             _check_openai(spec)
         elif kind == "runpod":
             _check_runpod(spec)
+        elif kind == "transformers":
+            _check_transformers(spec)
         return spec
 
     def describe(self) -> str:
         """One line for listings."""
         if self.kind == "offline":
             return f"{self.name}: offline rule-based brain ({self.model})"
+        if self.kind == "transformers":
+            lora = f" + LoRA adapter {self.adapter}" if self.adapter else ""
+            return f"{self.name}: local transformers {self.model}{lora}"
         where = self.base_url or f"runpod endpoint {self.endpoint_id}"
         if self.base_url:
             label = classify(self.base_url).label
@@ -217,3 +226,11 @@ def _check_runpod(spec: BrainSpec) -> None:
             "endpoint serves."
         )
     spec.api_key_env = spec.api_key_env or RUNPOD_API_KEY_ENV
+
+
+def _check_transformers(spec: BrainSpec) -> None:
+    if spec.provenance is not None and not isinstance(spec.provenance, dict):
+        raise BrainConfigError(f"Brain {spec.name!r}: provenance must be an object.")
+    from agentforge_jupyter.brains.transformers_brain import check_spec
+
+    check_spec(spec)

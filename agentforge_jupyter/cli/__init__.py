@@ -42,6 +42,7 @@ COMMANDS: list[Command] = [
     Command("tools", "tools", "verified, versioned tools for the sandbox"),
     Command("analyze", "analyze", "run the agent on a goal; export a notebook"),
     Command("eval", "evaluate", "score brains on DS-1000 or DABench and compare them"),
+    Command("train", "train", "train LoRA specialists locally or on RunPod; follow their logs"),
 ]
 
 

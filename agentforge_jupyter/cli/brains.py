@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from ..brains.registry import BrainEntry, BrainRegistry, BrainSpec
-from ..sanitize import one_line
+from ..sanitize import one_line, terminal_text
 from ._io import print_json, text_table
 
 
@@ -61,6 +61,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     default = sub.add_parser("default", help="show or set the default brain")
     default.add_argument("name", nargs="?")
     default.set_defaults(func=default_brain)
+
+    adapter = sub.add_parser(
+        "add-adapter", help="load a LoRA adapter into a vLLM server; register it as a brain"
+    )
+    adapter.add_argument("name", help="the adapter's (and the new brain's) name")
+    adapter.add_argument("--server", required=True, help="brain pointing at the vLLM server")
+    adapter.add_argument("--path", required=True, help="adapter directory as the server sees it")
+    adapter.set_defaults(func=add_adapter)
 
 
 def list_brains(args: argparse.Namespace) -> int:
@@ -140,4 +148,14 @@ def default_brain(args: argparse.Namespace) -> int:
     if args.name:
         registry.set_default(args.name)
     print(registry.default_name())
+    return 0
+
+
+def add_adapter(args: argparse.Namespace) -> int:
+    """POST /v1/load_lora_adapter when the server allows it, verified through /v1/models;
+    otherwise print the exact --lora-modules / LORA_MODULES setting to use."""
+    from ..training.adapters import add_adapter_to_server
+
+    result = add_adapter_to_server(args.name, args.server, args.path)
+    print(terminal_text(result.message))
     return 0

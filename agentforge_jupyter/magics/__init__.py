@@ -16,8 +16,9 @@ from .base import StateMagics, help_cell_transform
 from .datasets import DatasetMagics
 from .eval import EvalMagics
 from .tools import ToolMagics
+from .training import TrainingMagics
 
-MAGICS: list[type[Magics]] = [DatasetMagics, AgentMagics, ToolMagics, EvalMagics]
+MAGICS: list[type[Magics]] = [DatasetMagics, AgentMagics, ToolMagics, EvalMagics, TrainingMagics]
 
 __all__ = [
     "MAGICS",
@@ -27,6 +28,7 @@ __all__ = [
     "EvalMagics",
     "StateMagics",
     "ToolMagics",
+    "TrainingMagics",
     "register_magics",
     "unregister_magics",
 ]

@@ -1,0 +1,112 @@
+"""`agentforge train start|list|status|logs|cancel` as a user runs them (real subprocesses)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentforge_jupyter.cli import main
+from agentforge_jupyter.training.logtext import log_line
+from tests.conftest import require
+from tests.fakes import build_tiny_model
+
+ROWS = [{"prompt": f"q{i}", "completion": f"print({i})"} for i in range(8)]
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    missing = [m for m in ("torch", "transformers", "peft") if importlib.util.find_spec(m) is None]
+    require(not missing, f"the train extra is missing {missing}: pip install -e '.[train]'")
+    return build_tiny_model(tmp_path_factory.mktemp("cli") / "model", ["q1 print(1)"] * 8)
+
+
+def agentforge(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
+    return subprocess.run(
+        [sys.executable, "-m", "agentforge_jupyter.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+
+
+def test_start_follow_status_list(tiny_model: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    state = tmp_path / "state"
+    started = agentforge(
+        "train", "start", "--base-model", tiny_model, "--data", str(data), "--steps", "3",
+        "--batch-size", "2", "--rank", "4", "--name", "spec-1", "--json", state=state,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    job_id = json.loads(started.stdout)["id"]
+    logs = agentforge("train", "logs", job_id, "--follow", state=state)
+    assert logs.returncode == 0, logs.stdout + logs.stderr
+    lines = logs.stdout.splitlines()
+    assert any("step 3/3" in line and "loss" in line and "lr" in line for line in lines)
+    assert "completed: adapter" in lines[-1] and "brain spec-1" in lines[-1]
+    monkeypatch.setenv("AGENTFORGE_STATE_DIR", str(state))
+    assert main(["train", "status", job_id, "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["status"] == "completed" and status["step"] == 3 and status["max_steps"] == 3
+    assert status["brain"] == "spec-1" and status["adapter"] and status["loss"] > 0
+    assert main(["train", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert job_id in listing and "completed" in listing
+    assert main(["brains", "list", "--json"]) == 0
+    brains = json.loads(capsys.readouterr().out)
+    assert any(b["name"] == "spec-1" and b["kind"] == "transformers" for b in brains)
+
+
+def test_follow_exits_1_on_cancel(tiny_model: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    state = tmp_path / "state"
+    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
+    started = agentforge(
+        "train", "start", "--base-model", tiny_model, "--data", str(data), "--steps", "400",
+        "--json", state=state,
+    )  # fmt: skip
+    job_id = json.loads(started.stdout)["id"]
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "agentforge_jupyter.cli", "train", "logs", job_id, "--follow"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert follower.stdout is not None
+    for line in follower.stdout:
+        if "step " in line:
+            break
+    monkeypatch.setenv("AGENTFORGE_STATE_DIR", str(state))
+    assert main(["train", "cancel", job_id]) == 0
+    assert "cancelled" in capsys.readouterr().out
+    assert follower.wait(timeout=60) == 1
+
+
+def test_bad_data_is_refused_with_the_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("AGENTFORGE_STATE_DIR", str(tmp_path / "state"))
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"prompt": "p", "completion": "c"}\n{"prompt": "p"}\n')
+    code = main(["train", "start", "--base-model", "org/m", "--data", str(data)])
+    assert code == 2
+    assert "d.jsonl line 2: field 'completion'" in capsys.readouterr().err
+    assert main(["train", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_log_line_fields() -> None:
+    event = {
+        "type": "log", "ts": 12.5, "step": 2, "max_steps": 6, "loss": 1.23456,
+        "learning_rate": 1e-4, "grad_norm": 0.5, "epoch": 0.5,
+    }  # fmt: skip
+    line = log_line(event, started=10.0)
+    assert "2.5s" in line and "step 2/6" in line and "loss 1.2346" in line
+    assert "lr 0.0001" in line and "grad_norm 0.5" in line and "epoch 0.5" in line

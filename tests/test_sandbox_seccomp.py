@@ -127,5 +127,5 @@ def test_allowed_families_and_fork_still_work(sandbox: SyncSandbox) -> None:
 def test_both_architectures_build_and_unknown_ones_refuse_loudly() -> None:
     for machine in ("x86_64", "aarch64", "arm64", "amd64"):
         assert len(build_program(machine)) % 8 == 0
-    with pytest.raises(SeccompUnavailable, match="sparc64.*without its seccomp filter"):
+    with pytest.raises(SeccompUnavailable, match=r"sparc64.*without its seccomp filter"):
         arch_for("sparc64")

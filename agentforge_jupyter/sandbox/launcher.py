@@ -1,8 +1,9 @@
 """The first Python that runs inside the sandbox: limits, exec denial, then the kernel.
 
 Invoked as `python -m agentforge_jupyter.sandbox.launcher --limits JSON [--deny-exec]
-[--seccomp required|best-effort|off] -- <ipykernel arguments>`. Only the standard library and ipykernel are imported here, and the
-package __init__ files are kept lazy, so this costs little at start-up.
+[--seccomp required|best-effort|off] -- <ipykernel arguments>`. Only the standard library and
+ipykernel are imported here, and the package __init__ files are kept lazy, so this costs little
+at start-up.
 """
 
 from __future__ import annotations

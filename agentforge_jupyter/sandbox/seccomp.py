@@ -22,15 +22,6 @@ import platform
 import struct
 from dataclasses import dataclass
 
-_COMMON_DENIED = (
-    "unshare setns mount umount2 pivot_root open_tree move_mount fsopen fsconfig fsmount fspick "
-    "mount_setattr io_uring_setup io_uring_enter io_uring_register keyctl add_key request_key "
-    "bpf userfaultfd perf_event_open ptrace process_vm_readv process_vm_writev init_module "
-    "finit_module delete_module kexec_load kexec_file_load acct swapon swapoff reboot "
-    "sethostname setdomainname name_to_handle_at open_by_handle_at syslog vhangup kcmp "
-    "pidfd_getfd process_madvise quotactl lookup_dcookie fanotify_init"
-).split()
-
 
 @dataclass(frozen=True)
 class Arch:
@@ -38,27 +29,67 @@ class Arch:
     numbers: dict[str, int]
 
 
-# Syscall numbers from the kernel's uapi headers (x86_64: asm/unistd_64.h; aarch64 uses the
-# generic table, asm-generic/unistd.h).
-_X86_64 = dict(
-    zip(
-        ["socket", "clone", "clone3", "execve", "execveat", *_COMMON_DENIED],
-        [41, 56, 435, 59, 322, 272, 308, 165, 166, 155, 428, 429, 430, 431, 432, 433, 442, 425]
-        + [426, 427, 250, 248, 249, 321, 323, 298, 101, 310, 311, 175, 313, 176, 246, 320, 163]
-        + [167, 168, 169, 170, 171, 303, 304, 103, 153, 312, 438, 440, 179, 212, 300],
-        strict=True,
-    )
+# (name, x86_64, aarch64) from the kernel's uapi headers (x86_64: asm/unistd_64.h; aarch64 uses
+# the generic table, asm-generic/unistd.h). None: the call does not exist there.
+_SYSCALLS: tuple[tuple[str, int, int | None], ...] = (
+    ("socket", 41, 198),
+    ("clone", 56, 220),
+    ("clone3", 435, 435),
+    ("execve", 59, 221),
+    ("execveat", 322, 281),
+    ("unshare", 272, 97),
+    ("setns", 308, 268),
+    ("mount", 165, 40),
+    ("umount2", 166, 39),
+    ("pivot_root", 155, 41),
+    ("open_tree", 428, 428),
+    ("move_mount", 429, 429),
+    ("fsopen", 430, 430),
+    ("fsconfig", 431, 431),
+    ("fsmount", 432, 432),
+    ("fspick", 433, 433),
+    ("mount_setattr", 442, 442),
+    ("io_uring_setup", 425, 425),
+    ("io_uring_enter", 426, 426),
+    ("io_uring_register", 427, 427),
+    ("keyctl", 250, 219),
+    ("add_key", 248, 217),
+    ("request_key", 249, 218),
+    ("bpf", 321, 280),
+    ("userfaultfd", 323, 282),
+    ("perf_event_open", 298, 241),
+    ("ptrace", 101, 117),
+    ("process_vm_readv", 310, 270),
+    ("process_vm_writev", 311, 271),
+    ("init_module", 175, 105),
+    ("finit_module", 313, 273),
+    ("delete_module", 176, 106),
+    ("kexec_load", 246, 104),
+    ("kexec_file_load", 320, 294),
+    ("acct", 163, 89),
+    ("swapon", 167, 224),
+    ("swapoff", 168, 225),
+    ("reboot", 169, 142),
+    ("sethostname", 170, 161),
+    ("setdomainname", 171, 162),
+    ("name_to_handle_at", 303, 264),
+    ("open_by_handle_at", 304, 265),
+    ("syslog", 103, 116),
+    ("vhangup", 153, 58),
+    ("kcmp", 312, 272),
+    ("pidfd_getfd", 438, 438),
+    ("process_madvise", 440, 440),
+    ("quotactl", 179, 60),
+    ("lookup_dcookie", 212, 18),
+    ("fanotify_init", 300, 262),
+    ("iopl", 172, None),
+    ("ioperm", 173, None),
+    ("uselib", 134, None),
 )
-_AARCH64 = dict(
-    zip(
-        ["socket", "clone", "clone3", "execve", "execveat", *_COMMON_DENIED],
-        [198, 220, 435, 221, 281, 97, 268, 40, 39, 41, 428, 429, 430, 431, 432, 433, 442, 425]
-        + [426, 427, 219, 217, 218, 280, 282, 241, 117, 270, 271, 105, 273, 106, 104, 294, 89]
-        + [224, 225, 142, 161, 162, 264, 265, 116, 58, 272, 438, 440, 60, 18, 262],
-        strict=True,
-    )
-)
-_X86_64.update(iopl=172, ioperm=173, uselib=134)  # x86-only calls Docker also denies
+_SPECIAL = ("socket", "clone", "clone3", "execve", "execveat")
+DENIED = tuple(name for name, _, _ in _SYSCALLS if name not in _SPECIAL)
+_X86_64 = {name: x86 for name, x86, _ in _SYSCALLS}
+_AARCH64 = {name: arm for name, _, arm in _SYSCALLS if arm is not None}
 ARCHES: dict[str, Arch] = {
     "x86_64": Arch(0xC000003E, _X86_64),
     "amd64": Arch(0xC000003E, _X86_64),
@@ -109,8 +140,7 @@ def _jump_to(label: str, here: int, labels: dict[str, int]) -> int:
 def build_program(machine: str | None = None, deny_exec: bool = True) -> bytes:
     """The filter as packed `struct sock_filter` instructions."""
     arch = arch_for(machine)
-    denied = [arch.numbers[n] for n in _COMMON_DENIED if n in arch.numbers]
-    denied += [arch.numbers[n] for n in ("iopl", "ioperm", "uselib") if n in arch.numbers]
+    denied = [arch.numbers[n] for n in DENIED if n in arch.numbers]
     if deny_exec:
         denied += [arch.numbers["execve"], arch.numbers["execveat"]]
     # Body: (opcode, true-target, false-target, k); a target is a label or 0 (next insn).

@@ -130,16 +130,21 @@ def test_warm_pool_hands_out_started_sandboxes_and_refills() -> None:
     assert asyncio.run(scenario()) == ["pandas", "pandas"]
 
 
-def test_sandbox_settings_come_from_the_ipython_config() -> None:
+def test_settings_come_from_the_config_passed_in_not_the_running_ipython() -> None:
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
+
+    from agentforge_jupyter.sandbox.config import SandboxConfig
 
     config = Config()
     config.SandboxConfig.memory_mb = 1234
     InteractiveShell.clear_instance()
     InteractiveShell.instance(config=config)
     try:
-        assert KernelSandbox().config.memory_mb == 1234
-        assert KernelSandbox(memory_mb=999).config.memory_mb == 999  # explicit wins
+        assert KernelSandbox().config.memory_mb == SandboxConfig().memory_mb  # not read
+        passed = SandboxConfig(config=config)
+        assert KernelSandbox(passed).config.memory_mb == 1234
+        assert KernelSandbox(passed, memory_mb=999).config.memory_mb == 999  # explicit wins
+        assert passed.memory_mb == 1234  # overrides stay private to the sandbox
     finally:
         InteractiveShell.clear_instance()

@@ -174,6 +174,8 @@ class BwrapCommand:
     rw_binds: tuple[tuple[Path, str], ...] = ()
     ro_binds: tuple[tuple[Path, str], ...] = ()
     chdir: str | None = None
+    # An empty host file bound over PROC_MASKS (/dev/null cannot be: binds are nodev).
+    mask_file: Path | None = None
 
     def argv(self, command: list[str]) -> list[str]:
         args = [self.bwrap, *self._namespaces(), *self._filesystem(), *self._environment()]
@@ -212,9 +214,9 @@ class BwrapCommand:
         for extra in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/ssl/certs"):
             args += ["--ro-bind-try", extra, extra]
         args += ["--proc", "/proc", "--dev", "/dev"]
-        for masked in PROC_MASKS:
-            if Path(masked).exists():  # /dev/null cannot be bound over a file that is absent
-                args += ["--ro-bind", "/dev/null", masked]
+        for masked in PROC_MASKS if self.mask_file else ():
+            if Path(masked).exists():  # nothing can be bound over a file that is absent
+                args += ["--ro-bind", str(self.mask_file), masked]
         args += ["--perms", "1777", "--size", str(self.tmp_mb * 2**20), "--tmpfs", "/tmp"]
         made: set[str] = {"/", "/usr", "/tmp"}
         for path in self.ro_paths:

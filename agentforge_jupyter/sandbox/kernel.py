@@ -246,6 +246,7 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
             ),
             ro_binds=tuple(ro_binds),
             chdir=WORKSPACE_INSIDE,
+            mask_file=dirs.masked,
         )
 
     def _dataset_mounts(self) -> list[tuple[Path, str]]:

@@ -4,6 +4,7 @@
       sbx-XXXX/               one sandbox (0700; as root a size-limited tmpfs: the disk cap)
         kernel.json           connection file, 0600, readable only by the sandbox user
         kernel.log            the kernel's output, host-only
+        empty                 an empty file bound over /proc/cmdline and friends
         ipc/                  kernel sockets (sandbox-writable)
         links/                hard links to the kernel's sockets (host-only): the host uses these
         inbox/                host -> sandbox files (read-only inside; 0600, the sandbox user's)
@@ -74,6 +75,11 @@ class SandboxDirs:
         return self.private / "kernel.log"
 
     @property
+    def masked(self) -> Path:
+        """An empty file bound over host information in /proc (readable: it holds nothing)."""
+        return self.private / "empty"
+
+    @property
     def ipc(self) -> Path:
         return self.private / "ipc"
 
@@ -105,8 +111,9 @@ class SandboxDirs:
         if uid is not None:
             for path in (dirs.ipc, dirs.inbox, dirs.outbox, *([dirs.workspace] if own else [])):
                 os.chown(path, uid, uid)
-        fd = os.open(dirs.log, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        os.close(fd)
+        for path, mode in ((dirs.log, 0o600), (dirs.masked, 0o444)):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode))
+            os.chmod(path, mode)
         return dirs
 
     def new_name(self, suffix: str) -> str:

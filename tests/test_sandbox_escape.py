@@ -176,9 +176,7 @@ def test_host_never_connects_through_planted_socket_links(host: Host, sandbox: S
     planted = sandbox.execute(REDIRECT.format(ipc=ipc, target=str(host.unix_path)))
     assert planted.stdout.startswith("replaced"), planted
     assert sandbox.execute("print('still talking')").stdout == "still talking\n"
-    crashed = sandbox.execute(
-        REDIRECT.format(ipc=ipc, target=str(host.unix_path)) + "os._exit(3)"
-    )
+    crashed = sandbox.execute(REDIRECT.format(ipc=ipc, target=str(host.unix_path)) + "os._exit(3)")
     assert crashed.status == "crashed"
     after = sandbox.execute("1+1")
     assert [d.data for d in after.displays if d.mime == TEXT] == ["2"]

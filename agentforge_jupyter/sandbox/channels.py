@@ -40,6 +40,7 @@ def bounded_context(max_message_bytes: int, receive_queue: int) -> zmq.asyncio.C
     context.setsockopt(zmq.MAXMSGSIZE, max_message_bytes)
     context.setsockopt(zmq.RCVHWM, receive_queue)
     context.setsockopt(zmq.LINGER, 0)
+    context.setsockopt(zmq.RECONNECT_IVL, -1)  # never reconnect: a path may have changed
     return context
 
 

@@ -155,6 +155,11 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
             transport="ipc",
             ip=str(dirs.ipc / "k"),
             connection_file=str(dirs.connection_file),
+            # No socket of this context ever reconnects, so the manager's own control socket
+            # (made right after launch) can never follow a link planted later in ipc/.
+            context=channels.bounded_context(
+                self.config.max_message_mb * 2**20, self.config.receive_queue
+            ),
         )
         km.write_connection_file()
         dirs.connection_file.chmod(0o600)
@@ -187,10 +192,7 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         names = [channels.socket_name(km.ip, int(info[f"{c}_port"])) for c in channels.CONNECTED]
         await channels.wait_bound(self.dirs.ipc, names, km.is_alive, self.config.startup_timeout)
         channels.link_sockets(self.dirs.ipc, self.dirs.links, names)
-        context = channels.bounded_context(
-            self.config.max_message_mb * 2**20, self.config.receive_queue
-        )
-        self._kc = km.client(ip=str(self.dirs.links / "k"), context=context)
+        self._kc = km.client(ip=str(self.dirs.links / "k"), context=km.context)
         self._kc.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=True)
         self._watch = channels.DisconnectWatch(
             [self._kc.shell_channel.socket, self._kc.iopub_channel.socket]
@@ -358,11 +360,11 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
             self._watch = None
         if self._kc is not None:
             self._kc.stop_channels()
-            self._kc.context.destroy(linger=0)
             self._kc = None
         if self._km is not None:
             with contextlib.suppress(Exception):  # a dead kernel may fail to shut down cleanly
                 await self._km.shutdown_kernel(now=True)
+            self._km.context.destroy(linger=0)
             self._km = None
         await asyncio.to_thread(processes.wait_gone, members, 5.0)
 
@@ -385,8 +387,9 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
             self.dirs = None
 
     async def interrupt(self) -> None:
-        if self._km is not None:
-            await self._km.interrupt_kernel()
+        """An interrupt_request on our own control channel (which uses the host-only links)."""
+        if self._kc is not None:
+            self._kc.control_channel.send(self._kc.session.msg("interrupt_request", content={}))
 
     async def is_alive(self) -> bool:
         return self._km is not None and await self._km.is_alive()

@@ -148,3 +148,40 @@ def test_settings_come_from_the_config_passed_in_not_the_running_ipython() -> No
         assert passed.memory_mb == 1234  # overrides stay private to the sandbox
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_reduced_isolation_works_without_proc_and_without_seccomp(no_bubblewrap, monkeypatch):
+    """The documented fallback (macOS, containers): no bubblewrap, no /proc for the host's
+    process table, no seccomp for this architecture. It must start, run, clean up, and say so."""
+    import platform
+
+    import psutil
+
+    monkeypatch.setattr(psutil, "PROCFS_PATH", "/nonexistent-proc")  # the process table
+    monkeypatch.setattr(platform, "machine", lambda: "sparc64")  # no syscall table: no seccomp
+
+    async def scenario() -> tuple[str, str, str, bool]:
+        sandbox = KernelSandbox(default_timeout=20.0)
+        async with sandbox:
+            hello = await sandbox.execute("print('hello')")
+            forked = await sandbox.execute(
+                "import os\nif os.fork() == 0:\n    os._exit(0)\nos.wait()\nprint('forked')"
+            )
+            status = await sandbox.execute(
+                "print([l for l in open('/proc/self/status') if l.startswith('Seccomp:')])"
+            )
+            private = sandbox.dirs.private
+        return (
+            hello.stdout + forked.stdout,
+            status.stdout,
+            sandbox.isolation.seccomp_problem,
+            (private.exists()),
+        )
+
+    with pytest.warns(ReducedIsolationWarning) as warned:
+        out, seccomp_line, problem, left = asyncio.run(scenario())
+    assert out == "hello\nforked\n"
+    assert "sparc64" in problem
+    assert any("sparc64" in str(w.message) for w in warned)
+    assert "Seccomp:\\t0" in seccomp_line  # the launcher was told not to load it
+    assert not left

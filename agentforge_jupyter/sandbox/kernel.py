@@ -127,7 +127,8 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
                 "isolation='none' was configured",
                 report.seccomp_problem,
             )
-        problem = report.reason if report.level != "full" else report.seccomp_problem
+        problems = [report.reason] if report.level != "full" else []
+        problem = "; ".join([*problems, *filter(None, [report.seccomp_problem])])
         if not problem:
             return report
         if self.config.isolation == "full":

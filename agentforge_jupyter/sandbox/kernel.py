@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import stat
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +21,11 @@ from . import channels, processes
 from .bootstrap import KERNEL_SETUP, MATPLOTLIB_SETUP
 from .config import SandboxConfig
 from .execution import ExecutionMixin, describe
-from .isolation import BwrapCommand, IsolationReport, detect_isolation, python_paths, warn_reduced
+from .isolation import IsolationReport, detect_isolation, warn_reduced
+from .launch import LaunchPlan
+from .parquet import parquet_ready
 from .transfers import TransferMixin
 from .workspace import SandboxDirs, TransferError
-
-WORKSPACE_INSIDE = "/workspace"
-TOOLS_INSIDE = "/opt/agentforge/tools"
-_SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 
 
 class _OneSpec(KernelSpecManager):
@@ -103,12 +98,12 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         self.isolation = self._choose_isolation()
         if self.uid < 0 and self.full_isolation:
             self.uid = processes.free_uid()
-        if self.sandbox_user is not None:
-            self._check_shared_readable()
         self.dirs = SandboxDirs.create(
             self.config.workspace or None, self.sandbox_user, self.config.disk_mb
         )
         try:
+            if self.sandbox_user is not None:
+                self._plan().check_shared_readable()
             await self._start_kernel()
         except BaseException:
             await self.shutdown()
@@ -144,7 +139,7 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         for leftover in (dirs.ipc, dirs.links):  # a dead kernel's sockets are not reused
             dirs.clear(leftover)
         spec = KernelSpec(
-            argv=self._kernel_argv(),
+            argv=self._plan().argv(),
             display_name="AgentForge sandbox",
             language="python",
             interrupt_mode="message",
@@ -169,7 +164,7 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         log = os.open(dirs.log, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
         try:
             await km.start_kernel(
-                env=self._kernel_env(), cwd=str(dirs.workspace), stdout=log, stderr=log
+                env=self._plan().env(), cwd=str(dirs.workspace), stdout=log, stderr=log
             )
         finally:
             os.close(log)
@@ -208,125 +203,9 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         except processes.ProcessTableUnavailable:
             return None
 
-    def _kernel_argv(self) -> list[str]:
-        assert self.isolation is not None
-        # -P: the working directory (writable) is never on sys.path, so a planted
-        # `statistics.py` cannot shadow the standard library.
-        launcher = [sys.executable, "-P", "-m", "agentforge_jupyter.sandbox.launcher"]
-        launcher += ["--limits", json.dumps(self.config.rlimits())]
-        if self.config.deny_exec:
-            launcher.append("--deny-exec")
-        mode = "off" if self.isolation.seccomp_problem else "required"
-        if mode == "required" and not self.full_isolation:
-            mode = "best-effort"
-        launcher += ["--seccomp", mode, "--", "-f", "{connection_file}"]
-        if not self.full_isolation:
-            return launcher
-        return self._bwrap().argv(launcher)
-
-    def _bwrap(self) -> BwrapCommand:
+    def _plan(self) -> LaunchPlan:
         assert self.dirs is not None and self.isolation is not None
-        dirs = self.dirs
-        ro_binds: list[tuple[Path, str]] = [
-            (dirs.inbox, str(dirs.inbox)),
-            (dirs.connection_file, str(dirs.connection_file)),
-            *self._dataset_mounts(),
-        ]
-        if self.config.tools_dir:
-            ro_binds.append((Path(self.config.tools_dir), TOOLS_INSIDE))
-        return BwrapCommand(
-            bwrap=self.isolation.bubblewrap or "bwrap",
-            setpriv=self.isolation.setpriv,
-            as_root=self.isolation.as_root,
-            uid=self.uid,
-            tmp_mb=self.config.tmp_mb,
-            env=self._kernel_env(inside=True),
-            ro_paths=tuple(python_paths() + [Path(p) for p in self.config.extra_ro_paths]),
-            rw_binds=(
-                (dirs.workspace, WORKSPACE_INSIDE),
-                (dirs.ipc, str(dirs.ipc)),
-                (dirs.outbox, str(dirs.outbox)),
-            ),
-            ro_binds=tuple(ro_binds),
-            chdir=WORKSPACE_INSIDE,
-            mask_file=dirs.masked,
-        )
-
-    def _dataset_mounts(self) -> list[tuple[Path, str]]:
-        """Only the listed dataset files, each read-only at data/<name>; else the legacy dir."""
-        data = f"{WORKSPACE_INSIDE}/data"
-        if self.config.dataset_files:
-            return [(f, f"{data}/{f.name}") for f in self._dataset_paths()]
-        return [(Path(self.config.datasets_dir), data)] if self.config.datasets_dir else []
-
-    def _dataset_paths(self) -> list[Path]:
-        paths = [Path(f).resolve() for f in self.config.dataset_files]
-        names = [p.name for p in paths]
-        for path in paths:
-            if not path.is_file():
-                raise TransferError(f"dataset file {path} does not exist or is not a file")
-        if len(set(names)) != len(names):
-            raise TransferError(f"two dataset files share a file name: {sorted(names)}")
-        return paths
-
-    def _kernel_env(self, inside: bool = False) -> dict[str, str]:
-        assert self.dirs is not None
-        home = "/tmp" if inside or self.full_isolation else str(self.dirs.private / "home")
-        if not inside and not self.full_isolation:
-            Path(home).mkdir(mode=0o700, exist_ok=True)
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": home,
-            "LANG": "C.UTF-8",
-            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-            "MPLCONFIGDIR": f"{home}/.matplotlib",
-            "IPYTHONDIR": f"{home}/.ipython",
-            "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONNOUSERSITE": "1",
-            "PYTHONSAFEPATH": "1",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        }
-        if self.config.tools_dir:
-            env["PYTHONPATH"] = TOOLS_INSIDE if inside else str(Path(self.config.tools_dir))
-        for name in self.config.pass_env:
-            if name in os.environ and not any(m in name.upper() for m in _SECRET_MARKERS):
-                env[name] = os.environ[name]
-        if not self.full_isolation:
-            self._link_datasets()
-        return env
-
-    def _link_datasets(self) -> None:
-        """Reduced isolation has no mounts: data/ holds symlinks to the same files."""
-        assert self.dirs is not None
-        data = self.dirs.workspace / "data"
-        if self.config.dataset_files:
-            data.mkdir(mode=0o700, exist_ok=True)
-            for path in self._dataset_paths():
-                if not (data / path.name).is_symlink():
-                    (data / path.name).symlink_to(path)
-        elif self.config.datasets_dir and not data.exists() and not data.is_symlink():
-            data.symlink_to(Path(self.config.datasets_dir).resolve(), target_is_directory=True)
-
-    def _check_shared_readable(self) -> None:
-        """The kernel runs as another uid: it can only open what others may read."""
-        if self.config.dataset_files:
-            files = self._dataset_paths()
-        elif self.config.datasets_dir:
-            directory = Path(self.config.datasets_dir)
-            files = [directory, *directory.iterdir()]
-        else:
-            files = []
-        if self.config.tools_dir:
-            files.append(Path(self.config.tools_dir))
-        for path in files:
-            info = path.stat()
-            wanted = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(info.st_mode) else 0)
-            if info.st_mode & wanted != wanted:
-                raise SandboxError(
-                    f"the sandbox user cannot read {path}: dataset and tool files are mounted "
-                    f"read-only and must be readable by others (`chmod o+rX {path}`)"
-                )
+        return LaunchPlan(self.config, self.dirs, self.isolation, self.uid)
 
     def _root_pid(self) -> int:
         assert self._km is not None
@@ -409,4 +288,4 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         return "\n".join(text.splitlines()[-lines:])
 
 
-__all__ = ["KernelSandbox", "TransferError"]
+__all__ = ["KernelSandbox", "TransferError", "parquet_ready"]

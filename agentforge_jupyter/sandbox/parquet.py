@@ -48,9 +48,9 @@ def frame_to_parquet(frame: pd.DataFrame, keep_attrs: bool = False) -> tuple[byt
     out = parquet_ready(frame, notes)
     if frame.attrs:
         if keep_attrs:
+            out.attrs = dict(frame.attrs)
             notes.append(f"DataFrame.attrs kept ({', '.join(map(repr, frame.attrs))})")
         else:
-            out.attrs = {}
             notes.append(
                 f"DataFrame.attrs dropped ({', '.join(map(repr, frame.attrs))}): they can hold "
                 "secrets; pass keep_attrs=True (--keep-attrs) to send them"
@@ -67,10 +67,11 @@ def frame_to_parquet(frame: pd.DataFrame, keep_attrs: bool = False) -> tuple[byt
 
 
 def parquet_ready(frame: pd.DataFrame, notes: list[str] | None = None) -> pd.DataFrame:
-    """A copy Parquet can store: string column names, and object columns that mix types
-    (a stray "twelve" among integers, lists among strings) as text, missing values kept."""
+    """A copy Parquet can store: string column names, object columns that mix types (a stray
+    "twelve" among integers, lists among strings) as text with missing values kept, and no
+    `attrs` (they can hold secrets)."""
     out = frame.copy()
-    out.attrs = dict(frame.attrs)
+    out.attrs = {}
     out.columns = [str(c) for c in out.columns]
     for position, column in enumerate(out.columns):
         series = out.iloc[:, position]

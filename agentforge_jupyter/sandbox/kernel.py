@@ -247,6 +247,10 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
             self._km.context.destroy(linger=0)
             self._km = None
         await asyncio.to_thread(processes.wait_gone, members, 5.0)
+        if self.sandbox_user is not None:
+            # RLIMIT_NPROC counts per uid: a fork bomb's last children must be gone before
+            # the next kernel of this uid can start.
+            await asyncio.to_thread(processes.end_all_of, self.uid, 10.0)
 
     def _members(self) -> list[Any]:
         """Every process of the sandbox, to make sure all of it is gone after a stop."""

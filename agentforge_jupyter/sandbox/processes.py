@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import time
 from collections.abc import Iterable
 
 import psutil
@@ -96,6 +97,21 @@ def wait_gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Pr
         return [p for p in alive if _alive(p)]
     except (psutil.Error, OSError):
         return []
+
+
+def end_all_of(uid: int, timeout: float) -> bool:
+    """Kill every process of `uid` until none is left (or `timeout`); True when none is."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            left = owned_by(uid)
+        except ProcessTableUnavailable:
+            return False
+        if not left:
+            return True
+        kill_all(left)
+        time.sleep(0.02)
+    return False
 
 
 def running(pid: int) -> bool:

@@ -46,6 +46,7 @@ class ExecutionMixin:
     _kc: Any
     _watch: DisconnectWatch | None
     _kernel_pid: int | None
+    _keep: set[int] | None
     _lock: asyncio.Lock
     _replay: list[str]
     uid: int
@@ -254,8 +255,11 @@ class ExecutionMixin:
 
     def _strays(self) -> list[Any]:
         assert self._kernel_pid is not None
+        root = self._root_pid()  # type: ignore[attr-defined]
+        if self._keep is None:  # the kernel's chain never changes during its life
+            self._keep = processes.chain(root, self._kernel_pid)
         user = self.sandbox_user  # type: ignore[attr-defined]
-        return processes.strays(self._root_pid(), self._kernel_pid, user)  # type: ignore[attr-defined]
+        return processes.strays(root, self._kernel_pid, user, self._keep)
 
 
 def _reply_status(reply: dict[str, Any] | None, collector: OutputCollector) -> Status:

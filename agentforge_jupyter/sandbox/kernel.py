@@ -66,6 +66,7 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         self._kc: Any = None
         self._watch: channels.DisconnectWatch | None = None
         self._kernel_pid: int | None = None
+        self._keep: set[int] | None = None
         self._lock = asyncio.Lock()
         self._replay: list[str] = []  # trusted set-up code re-run after a restart
         self.uid = self.config.sandbox_uid if self.config.sandbox_uid >= 0 else -1
@@ -179,6 +180,7 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
             ) from exc
         root = self._root_pid()
         self._kernel_pid = self._find_kernel(root)
+        self._keep = None
         await self._setup_kernel()
 
     async def _connect(self, km: AsyncKernelManager) -> None:

@@ -43,9 +43,9 @@ def owned_by(uid: int) -> list[psutil.Process]:
     """Every live process whose real uid is `uid`."""
     found = []
     try:
-        for process in psutil.process_iter(["uids", "status"]):
-            uids, status = process.info["uids"], process.info["status"]
-            if uids is not None and uids.real == uid and status != psutil.STATUS_ZOMBIE:
+        for process in psutil.process_iter(["uids"]):
+            uids = process.info["uids"]
+            if uids is not None and uids.real == uid and _alive(process):
                 found.append(process)
     except (psutil.Error, OSError) as exc:
         raise _table_error(exc) from exc
@@ -64,13 +64,21 @@ def find_kernel(root: int) -> int | None:
     return min(marked) if marked else None
 
 
-def strays(root: int, kernel: int, uid: int | None) -> list[psutil.Process]:
-    """Processes of the sandbox other than the kernel and the chain leading to it."""
-    members = owned_by(uid) if uid is not None else tree(root)
+def chain(root: int, kernel: int) -> set[int]:
+    """The kernel and the processes leading to it (bubblewrap): never strays."""
     keep = {kernel, root}
     with contextlib.suppress(*_GONE):
         keep.update(p.pid for p in psutil.Process(kernel).parents())
-    return [p for p in members if p.pid not in keep and _alive(p)]
+    return keep
+
+
+def strays(
+    root: int, kernel: int, uid: int | None, keep: set[int] | None = None
+) -> list[psutil.Process]:
+    """Processes of the sandbox other than the kernel and the chain leading to it."""
+    members = owned_by(uid) if uid is not None else tree(root)
+    keep = keep if keep is not None else chain(root, kernel)
+    return [p for p in members if p.pid not in keep]
 
 
 def _alive(process: psutil.Process) -> bool:

@@ -8,6 +8,10 @@ host connects to that name, which nothing in the sandbox can change. A hard link
 file systems, and the sandbox sees no host socket on the one `ipc/` lives on, so what is linked
 was bound inside the sandbox.
 
+jupyter_client's manager makes its own control socket right after launch, with the ipc/
+name; its context never reconnects, so that socket cannot follow a link planted later (it is
+never used: interrupts go over our own control channel, which uses the links).
+
 Memory: every host socket refuses frames over a size (ZMQ_MAXMSGSIZE; ZeroMQ then drops the
 connection) and queues a bounded number of messages (ZMQ_RCVHWM). A dropped connection is seen
 through a socket monitor, and the execution ends as `limit`.
@@ -34,13 +38,17 @@ CONNECTED = ("shell", "iopub", "control")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
-def bounded_context(max_message_bytes: int, receive_queue: int) -> zmq.asyncio.Context:
-    """A context whose sockets refuse oversized frames and queue a bounded number of messages."""
+def bounded_context(
+    max_message_bytes: int, receive_queue: int, reconnect: bool = True
+) -> zmq.asyncio.Context:
+    """A context whose sockets refuse oversized frames and queue a bounded number of messages.
+    `reconnect=False` for sockets whose path the sandbox could change after the first try."""
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.MAXMSGSIZE, max_message_bytes)
     context.setsockopt(zmq.RCVHWM, receive_queue)
     context.setsockopt(zmq.LINGER, 0)
-    context.setsockopt(zmq.RECONNECT_IVL, -1)  # never reconnect: a path may have changed
+    if not reconnect:
+        context.setsockopt(zmq.RECONNECT_IVL, -1)
     return context
 
 

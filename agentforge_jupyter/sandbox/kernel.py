@@ -155,7 +155,7 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
             # No socket of this context ever reconnects, so the manager's own control socket
             # (made right after launch) can never follow a link planted later in ipc/.
             context=channels.bounded_context(
-                self.config.max_message_mb * 2**20, self.config.receive_queue
+                self.config.max_message_mb * 2**20, self.config.receive_queue, reconnect=False
             ),
         )
         km.write_connection_file()
@@ -190,7 +190,12 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         names = [channels.socket_name(km.ip, int(info[f"{c}_port"])) for c in channels.CONNECTED]
         await channels.wait_bound(self.dirs.ipc, names, km.is_alive, self.config.startup_timeout)
         channels.link_sockets(self.dirs.ipc, self.dirs.links, names)
-        self._kc = km.client(ip=str(self.dirs.links / "k"), context=km.context)
+        # The links cannot change, so these sockets may retry (the kernel may bind before it
+        # listens).
+        context = channels.bounded_context(
+            self.config.max_message_mb * 2**20, self.config.receive_queue
+        )
+        self._kc = km.client(ip=str(self.dirs.links / "k"), context=context)
         self._kc.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=True)
         self._watch = channels.DisconnectWatch(
             [self._kc.shell_channel.socket, self._kc.iopub_channel.socket]
@@ -242,6 +247,7 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
             self._watch = None
         if self._kc is not None:
             self._kc.stop_channels()
+            self._kc.context.destroy(linger=0)
             self._kc = None
         if self._km is not None:
             with contextlib.suppress(Exception):  # a dead kernel may fail to shut down cleanly

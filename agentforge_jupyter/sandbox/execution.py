@@ -47,6 +47,7 @@ class ExecutionMixin:
     _watch: DisconnectWatch | None
     _kernel_pid: int | None
     _keep: set[int] | None
+    _scan: asyncio.Future[list[Any]] | None
     _lock: asyncio.Lock
     _replay: list[str]
     uid: int
@@ -68,7 +69,11 @@ class ExecutionMixin:
         )
         outcome, reply = await self._collect(msg_id, collector, started + timeout)
         status, state_lost = await self._settle(outcome, reply, msg_id, collector, timeout)
-        if await self._kill_strays(collector):
+        early, self._scan = self._scan, None
+        if outcome != "done" and early is not None:
+            await asyncio.gather(early, return_exceptions=True)  # the kernel may be new
+            early = None
+        if await self._kill_strays(collector, early):
             state_lost = True
         return ExecutionResult(
             status=status,
@@ -119,6 +124,7 @@ class ExecutionMixin:
                 reply = await self._shell_reply(msg_id)
                 if reply is not None:
                     drain_until = time.monotonic() + self.config.drain_seconds
+                    self._start_scan()  # the code has finished: look for strays meanwhile
             if iopub in ready:
                 idle = self._take_iopub(await self._receive("iopub"), msg_id, collector)
                 if idle and reply is not None:
@@ -228,13 +234,19 @@ class ExecutionMixin:
         process = getattr(self._km.provisioner, "process", None) if self._km else None
         return process.poll() if process is not None else None
 
-    async def _kill_strays(self, collector: OutputCollector) -> bool:
+    def _start_scan(self) -> None:
+        if self._km is not None and self._kernel_pid is not None and self._scan is None:
+            self._scan = asyncio.ensure_future(asyncio.to_thread(self._strays))
+
+    async def _kill_strays(
+        self, collector: OutputCollector, early: asyncio.Future[list[Any]] | None = None
+    ) -> bool:
         """Kill what the code left running; a tree that keeps growing (a fork bomb) is ended
         by restarting the kernel, which takes its whole pid namespace down at once."""
         if self._km is None or self._kernel_pid is None:
             return False
         try:
-            stray = self._strays()
+            stray = await early if early is not None else self._strays()
             if not stray:
                 return False
             processes.kill_all(stray)

@@ -67,6 +67,7 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         self._watch: channels.DisconnectWatch | None = None
         self._kernel_pid: int | None = None
         self._keep: set[int] | None = None
+        self._scan: asyncio.Future[list[Any]] | None = None
         self._lock = asyncio.Lock()
         self._replay: list[str] = []  # trusted set-up code re-run after a restart
         self.uid = self.config.sandbox_uid if self.config.sandbox_uid >= 0 else -1

@@ -321,3 +321,24 @@ def test_rebuilt_tables_show_plain_dates_and_times(sandbox: SyncSandbox) -> None
     )
     table = next(d.data for d in result.displays if d.mime == TABLE)
     assert table["rows"] == [["2024-07-01", "2024-07-01 13:45:00"], [None, "2024-07-02 00:00:00"]]
+
+
+@pytest.mark.usefixtures("full_isolation")
+def test_a_private_dataset_file_is_readable_by_the_sandbox_uid_alone(tmp_path: Path) -> None:
+    require(os.geteuid() == 0 and shutil.which("setpriv") is not None, "needs root and setpriv")
+    tmp_path.chmod(0o755)  # only the file's own permissions keep another uid out
+    private = tmp_path / "private.csv"
+    private.write_text("a\n1\n")
+    private.chmod(0o600)
+    with SyncSandbox(isolation="full", dataset_files=[private]) as sb:
+        sb.load_dataset("private.csv", "csv")
+        assert sb.execute("print(int(df['a'].sum()))").stdout == "1\n"
+        other = subprocess.run(
+            ["setpriv", "--reuid", "54321", "--regid", "54321", "--clear-groups", "cat",
+             str(private)],
+            capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert other.returncode != 0  # only the sandbox's uid was given access
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    with pytest.raises(OSError):
+        os.getxattr(private, "system.posix_acl_access")

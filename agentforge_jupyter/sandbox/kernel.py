@@ -17,7 +17,7 @@ from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
 from ..errors import IsolationUnavailableError, SandboxError
-from . import channels, processes
+from . import acl, channels, processes
 from .bootstrap import KERNEL_SETUP, MATPLOTLIB_SETUP
 from .config import SandboxConfig
 from .execution import ExecutionMixin, describe
@@ -72,6 +72,7 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         self._replay: list[str] = []  # trusted set-up code re-run after a restart
         self.uid = self.config.sandbox_uid if self.config.sandbox_uid >= 0 else -1
         self.restarts = 0
+        self._grants: list[acl.Grant] = []  # read access given to the sandbox uid alone
 
     # ----- life cycle -------------------------------------------------------------------
     async def __aenter__(self) -> KernelSandbox:
@@ -105,7 +106,7 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         )
         try:
             if self.sandbox_user is not None:
-                self._plan().check_shared_readable()
+                self._grants = self._plan().check_shared_readable()
             await self._start_kernel()
         except BaseException:
             await self.shutdown()
@@ -275,6 +276,8 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
 
     async def shutdown(self) -> None:
         await self._stop_kernel()
+        while self._grants:
+            acl.revoke(self._grants.pop())
         if self.dirs is not None:
             self.dirs.remove()
             self.dirs = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SandboxError
+from . import acl
 from .config import SandboxConfig
 from .isolation import BwrapCommand, IsolationReport, python_paths
 from .workspace import SandboxDirs, TransferError
@@ -129,8 +130,9 @@ class LaunchPlan:
         elif self.config.datasets_dir and not data.exists() and not data.is_symlink():
             data.symlink_to(Path(self.config.datasets_dir).resolve(), target_is_directory=True)
 
-    def check_shared_readable(self) -> None:
-        """The kernel runs as another uid: it can only open what others may read."""
+    def check_shared_readable(self) -> list[acl.Grant]:
+        """The kernel runs as another uid: it can only open what others may read, or what a
+        POSIX ACL entry lets its uid alone read (dataset files; removed at shutdown)."""
         if self.config.dataset_files:
             files = self.dataset_paths()
         elif self.config.datasets_dir:
@@ -140,11 +142,20 @@ class LaunchPlan:
             files = []
         if self.config.tools_dir:
             files.append(Path(self.config.tools_dir))
+        grants: list[acl.Grant] = []
         for path in files:
             info = path.stat()
             wanted = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(info.st_mode) else 0)
-            if info.st_mode & wanted != wanted:
+            if info.st_mode & wanted == wanted:
+                continue
+            grant = acl.grant_read(path, self.uid) if self.config.dataset_files else None
+            if grant is None:
+                for made in grants:
+                    acl.revoke(made)
                 raise SandboxError(
                     f"the sandbox user cannot read {path}: dataset and tool files are mounted "
-                    f"read-only and must be readable by others (`chmod o+rX {path}`)"
+                    f"read-only and must be readable by others (`chmod o+rX {path}`), or be "
+                    "dataset_files on a file system with POSIX ACLs"
                 )
+            grants.append(grant)
+        return grants

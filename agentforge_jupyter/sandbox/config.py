@@ -56,14 +56,15 @@ class SandboxConfig(Configurable):
         "the per-file limit applies). A configured `workspace` lies outside the cap. 0: no cap.",
     ).tag(config=True)
     max_message_mb = Int(
-        64,
+        16,
         help="Largest single message frame the host accepts from the kernel, in MiB "
         "(ZeroMQ MAXMSGSIZE); a kernel that sends more is killed and the execution is `limit`.",
     ).tag(config=True)
     receive_queue = Int(
-        64,
+        16,
         help="Messages the host queues per channel before the kernel has to wait (ZeroMQ "
-        "RCVHWM); with max_message_mb this bounds the host memory a kernel can fill.",
+        "RCVHWM); with max_message_mb this bounds the host memory a kernel can fill "
+        "(16 x 16 MiB per channel by default).",
     ).tag(config=True)
     drain_seconds = Float(
         1.0,

@@ -101,9 +101,10 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         self.isolation = self._choose_isolation()
         if self.uid < 0 and self.full_isolation:
             self.uid = processes.free_uid()
-        self.dirs = SandboxDirs.create(
-            self.config.workspace or None, self.sandbox_user, self.config.disk_mb
-        )
+        if self.dirs is None:  # after a failed restart the same directories are used again
+            self.dirs = SandboxDirs.create(
+                self.config.workspace or None, self.sandbox_user, self.config.disk_mb
+            )
         try:
             if self.sandbox_user is not None:
                 self._grants = self._plan().check_shared_readable()
@@ -275,12 +276,14 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         return found
 
     async def shutdown(self) -> None:
-        await self._stop_kernel()
-        while self._grants:
-            acl.revoke(self._grants.pop())
-        if self.dirs is not None:
-            self.dirs.remove()
-            self.dirs = None
+        try:
+            await self._stop_kernel()
+        finally:
+            while self._grants:
+                acl.revoke(self._grants.pop())
+            if self.dirs is not None:
+                self.dirs.remove()
+                self.dirs = None
 
     async def interrupt(self) -> None:
         """An interrupt_request on our own control channel (which uses the host-only links)."""

@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 
 from agentforge_jupyter.sandbox import SyncSandbox
-from agentforge_jupyter.sandbox.kernel import _running
-from agentforge_jupyter.sandbox.processes import descendants
+from agentforge_jupyter.sandbox.processes import running, tree
 from agentforge_jupyter.sandbox.result import TEXT
 
 from .conftest import shared_dir
@@ -149,13 +148,36 @@ def test_payload_has_no_host_effect(payload: dict[str, str], host: Host, sandbox
     after = sandbox.execute("1+1")
     assert [d.data for d in after.displays if d.mime == TEXT] == ["2"], payload["id"]
     # Only bubblewrap (pid 1 inside) and the kernel may remain under the sandbox's root.
-    running = [p for p in descendants(sandbox.sandbox._root_pid()) if not p.zombie]
-    assert len(running) == 2, f"{payload['id']} left processes behind: {running}"
+    alive = [p for p in tree(sandbox.sandbox._root_pid()) if running(p.pid)]
+    assert len(alive) == 3, f"{payload['id']} left processes behind: {alive}"
 
 
 def test_nothing_survives_shutdown(full_isolation_module: None) -> None:
     with SyncSandbox(isolation="full") as sb:
         sb.execute("import os, time\nif os.fork() == 0:\n    time.sleep(600)\n", timeout=5)
-        root = sb.sandbox._root_pid()
-        pids = [root, *(p.pid for p in descendants(root))]
-    assert [pid for pid in pids if _running(pid)] == []
+        pids = [p.pid for p in tree(sb.sandbox._root_pid())]
+    assert [pid for pid in pids if running(pid)] == []
+
+
+REDIRECT = """
+import os, glob
+for path in glob.glob({ipc!r} + '/*'):
+    os.unlink(path)
+    os.symlink({target!r}, path)
+print('replaced', len(glob.glob({ipc!r} + '/*')))
+"""
+
+
+def test_host_never_connects_through_planted_socket_links(host: Host, sandbox: SyncSandbox):
+    """The kernel's socket files are replaced by symlinks to a host socket; the host keeps
+    talking to the real kernel, and after a crash and restart it never follows the links."""
+    ipc = str(sandbox.sandbox.dirs.ipc)
+    before = len(host.unix.hits)
+    planted = sandbox.execute(REDIRECT.format(ipc=ipc, target=str(host.unix_path)))
+    assert planted.stdout.startswith("replaced"), planted
+    assert sandbox.execute("print('still talking')").stdout == "still talking\n"
+    crashed = sandbox.execute(REDIRECT.format(ipc=ipc, target=str(host.unix_path)) + "os._exit(3)")
+    assert crashed.status == "crashed"
+    after = sandbox.execute("1+1")
+    assert [d.data for d in after.displays if d.mime == TEXT] == ["2"]
+    assert len(host.unix.hits) == before, "the host connected to the planted socket"

@@ -51,8 +51,9 @@ def _rejected(args: argparse.Namespace, findings: list) -> int:
 async def _execute(code: str, dataset: str | None, timeout: float) -> ExecutionResult:
     reg = registry()
     info = reg.get(dataset) if dataset else None
-    datasets_dir = str(reg.path(dataset).parent) if dataset else ""
-    async with KernelSandbox(datasets_dir=datasets_dir) as sandbox:
+    # Only the one dataset file is mounted, read-only: nothing else of the state is visible.
+    files = [str(reg.path(dataset))] if dataset else []
+    async with KernelSandbox(dataset_files=files) as sandbox:
         if info is not None:
             await sandbox.load_dataset(Path(info.file).name, info.format)
         return await sandbox.execute(code, timeout=timeout)

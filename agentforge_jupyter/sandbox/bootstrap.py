@@ -21,15 +21,37 @@ def _agentforge_setup():
         _return_type = dict
         print_method = ObjectName("_repr_agentforge_table_")
 
+    def dates_as_text(values):
+        # 2024-07-01 when every value is a date, else 2024-07-01 13:45:00 (as pandas shows).
+        import pandas as pd
+
+        values = pd.Series(values)
+        if values.dt.tz is not None:
+            values = values.dt.tz_localize(None)
+        times = values.dropna()
+        fmt = "%Y-%m-%d" if (times == times.dt.normalize()).all() else "%Y-%m-%d %H:%M:%S"
+        return values.dt.strftime(fmt).where(values.notna(), None).tolist()
+
     def frame_to_table(obj, max_rows=50, max_columns=50):
         import json
 
+        import pandas as pd
+
         frame = obj.to_frame() if getattr(obj, "ndim", 2) == 1 else obj
-        part = frame.iloc[:max_rows, :max_columns]
+        part = frame.iloc[:max_rows, :max_columns].copy()
+        for position in range(part.shape[1]):
+            if pd.api.types.is_datetime64_any_dtype(part.iloc[:, position]):
+                part.isetitem(position, pd.Series(dates_as_text(part.iloc[:, position]),
+                                                  index=part.index, dtype=object))
+        index = part.index
+        if pd.api.types.is_datetime64_any_dtype(index):
+            labels = dates_as_text(index)
+        else:
+            labels = [str(i) for i in index]
         rows = json.loads(part.to_json(orient="values", date_format="iso", default_handler=str))
         return {{
             "columns": [str(c) for c in part.columns],
-            "index": [str(i) for i in part.index],
+            "index": labels,
             "rows": rows,
             "dtypes": [str(t) for t in part.dtypes],
             "total_rows": int(frame.shape[0]),

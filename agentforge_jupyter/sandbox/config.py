@@ -23,7 +23,13 @@ class SandboxConfig(Configurable):
     ).tag(config=True)
     datasets_dir = Unicode(
         "",
-        help="Host directory of dataset files, mounted read-only as data/ in the workspace.",
+        help="Host directory of dataset files, mounted read-only as data/ in the workspace. "
+        "Deprecated: prefer dataset_files, which mounts only the files a run uses.",
+    ).tag(config=True)
+    dataset_files = List(
+        Unicode(),
+        help="Host dataset files, each mounted read-only at data/<file name> in the workspace; "
+        "nothing else of their directories is visible. Takes precedence over datasets_dir.",
     ).tag(config=True)
     tools_dir = Unicode(
         "",
@@ -43,8 +49,38 @@ class SandboxConfig(Configurable):
         help="Process and thread limit (RLIMIT_NPROC) for the sandbox user; stops fork bombs.",
     ).tag(config=True)
     tmp_mb = Int(256, help="Size of the sandbox's private /tmp (tmpfs), in MiB.").tag(config=True)
+    disk_mb = Int(
+        2048,
+        help="Total the sandbox may write to the host, in MiB: its workspace, outbox, IPC "
+        "directory and kernel log share one size-limited tmpfs (needs root; otherwise only "
+        "the per-file limit applies). A configured `workspace` lies outside the cap. 0: no cap.",
+    ).tag(config=True)
+    max_message_mb = Int(
+        16,
+        help="Largest single message frame the host accepts from the kernel, in MiB "
+        "(ZeroMQ MAXMSGSIZE); a kernel that sends more is killed and the execution is `limit`.",
+    ).tag(config=True)
+    receive_queue = Int(
+        16,
+        help="Messages the host queues per channel before the kernel has to wait (ZeroMQ "
+        "RCVHWM); with max_message_mb this bounds the host memory a kernel can fill "
+        "(16 x 16 MiB per channel by default).",
+    ).tag(config=True)
+    drain_seconds = Float(
+        1.0,
+        help="After the kernel's execute_reply, how long outputs still in flight are collected.",
+    ).tag(config=True)
+    max_parquet_rows = Int(
+        50_000_000,
+        help="DataFrames coming back with more rows (from the Parquet metadata) are refused.",
+    ).tag(config=True)
+    max_parquet_columns = Int(
+        10_000, help="DataFrames coming back with more columns are refused."
+    ).tag(config=True)
     deny_exec = Bool(
-        True, help="Load a seccomp filter denying execve/execveat before the kernel starts."
+        True,
+        help="Make execve/execveat fail in the sandbox's seccomp filter (the rest of the "
+        "filter is always loaded where seccomp exists).",
     ).tag(config=True)
     sandbox_uid = Int(
         -1,
@@ -75,7 +111,7 @@ class SandboxConfig(Configurable):
         Unicode(),
         default_value=["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ"],
         help="Host environment variables copied into the sandbox when set. Secrets never are: "
-        "names containing KEY, TOKEN, SECRET or PASSWORD are refused.",
+        "names containing KEY, TOKEN, SECRET, PASSWORD or CREDENTIAL are refused.",
     ).tag(config=True)
 
     def rlimits(self) -> dict[str, int]:

@@ -10,8 +10,10 @@ clean environment and the exec filter, reported loudly.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -27,6 +29,11 @@ INSTALL_HINT = (
 )
 
 
+# Host information bubblewrap's fresh /proc would still show: the kernel command line (may carry
+# secrets and host layout), the kernel build configuration, per-user key counts.
+PROC_MASKS = ("/proc/cmdline", "/proc/config.gz", "/proc/key-users")
+
+
 class ReducedIsolationWarning(UserWarning):
     """The sandbox runs without bubblewrap: code is limited but not isolated from the host."""
 
@@ -40,6 +47,8 @@ class IsolationReport:
     setpriv: str | None
     as_root: bool
     reason: str
+    # Empty when the seccomp filter can be loaded here, else why not (reduced isolation).
+    seccomp_problem: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -62,9 +71,26 @@ def _probe(argv: list[str]) -> str | None:
     return None if out.returncode == 0 else (out.stderr.strip() or f"exit {out.returncode}")
 
 
-@functools.lru_cache(maxsize=1)
+def seccomp_problem() -> str:
+    """Why the seccomp filter cannot be loaded on this machine, or "" when it can."""
+    if sys.platform != "linux":
+        return f"seccomp exists only on Linux, not on {sys.platform}"
+    from .seccomp import SeccompUnavailable, arch_for
+
+    try:
+        arch_for(platform.machine())
+    except SeccompUnavailable as exc:
+        return str(exc)
+    return ""
+
+
 def detect_isolation() -> IsolationReport:
-    """Probe bubblewrap once per process."""
+    """Probe bubblewrap once per process; whether seccomp can be loaded is checked each time."""
+    return dataclasses.replace(_detect_bubblewrap(), seccomp_problem=seccomp_problem())
+
+
+@functools.lru_cache(maxsize=1)
+def _detect_bubblewrap() -> IsolationReport:
     bwrap = shutil.which("bwrap")
     setpriv = shutil.which("setpriv")
     as_root = os.geteuid() == 0
@@ -106,11 +132,11 @@ def detect_isolation() -> IsolationReport:
     return IsolationReport("full", mechanism, bwrap, version, setpriv, as_root, "")
 
 
-def warn_reduced(report: IsolationReport) -> None:
+def warn_reduced(report: IsolationReport, reason: str | None = None) -> None:
     warnings.warn(
         "AgentForge sandbox runs with REDUCED isolation: generated code runs in a plain local "
-        f"kernel with resource limits, a clean environment and no exec, but it can read and "
-        f"write your files and reach the network. Reason: {report.reason}",
+        f"kernel with resource limits and a clean environment, but it can read and write your "
+        f"files and reach the network. Reason: {reason or report.reason}",
         ReducedIsolationWarning,
         stacklevel=3,
     )
@@ -148,6 +174,8 @@ class BwrapCommand:
     rw_binds: tuple[tuple[Path, str], ...] = ()
     ro_binds: tuple[tuple[Path, str], ...] = ()
     chdir: str | None = None
+    # An empty host file bound over PROC_MASKS (/dev/null cannot be: binds are nodev).
+    mask_file: Path | None = None
 
     def argv(self, command: list[str]) -> list[str]:
         args = [self.bwrap, *self._namespaces(), *self._filesystem(), *self._environment()]
@@ -186,14 +214,19 @@ class BwrapCommand:
         for extra in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/ssl/certs"):
             args += ["--ro-bind-try", extra, extra]
         args += ["--proc", "/proc", "--dev", "/dev"]
+        for masked in PROC_MASKS if self.mask_file else ():
+            if Path(masked).exists():  # nothing can be bound over a file that is absent
+                args += ["--ro-bind", str(self.mask_file), masked]
         args += ["--perms", "1777", "--size", str(self.tmp_mb * 2**20), "--tmpfs", "/tmp"]
         made: set[str] = {"/", "/usr", "/tmp"}
         for path in self.ro_paths:
             args += [*_parents(path, made), "--ro-bind", str(path), str(path)]
         for host, inside in self.rw_binds:
             args += [*_parents(Path(inside), made), "--bind", str(host), inside]
+            made.add(inside)
         for host, inside in self.ro_binds:
             args += [*_parents(Path(inside), made), "--ro-bind", str(host), inside]
+            made.add(inside)
         return args
 
     def _environment(self) -> list[str]:
@@ -236,3 +269,7 @@ def _parents(path: Path, made: set[str]) -> list[str]:
         made.add(key)
         args += ["--perms", "0755", "--dir", key]
     return args
+
+
+# Callers (tests, doctor) clear the probe cache through the public function.
+detect_isolation.cache_clear = _detect_bubblewrap.cache_clear  # type: ignore[attr-defined]

@@ -39,8 +39,10 @@ class SyncSandbox:
     def load_dataset(self, file_name: str, fmt: str, variable: str = "df") -> None:
         run_sync(self.sandbox.load_dataset(file_name, fmt, variable))
 
-    def put_dataframe(self, frame: pd.DataFrame, variable: str) -> None:
-        run_sync(self.sandbox.put_dataframe(frame, variable))
+    def put_dataframe(
+        self, frame: pd.DataFrame, variable: str, keep_attrs: bool = False
+    ) -> list[str]:
+        return run_sync(self.sandbox.put_dataframe(frame, variable, keep_attrs))
 
     def put_file(self, source: str | Path, dest: str) -> str:
         return run_sync(self.sandbox.put_file(source, dest))

@@ -165,6 +165,8 @@ def _print(info: dict[str, Any]) -> None:
 
         print(f"  why: {detail['reason']}")
         print(f"  fix: {INSTALL_HINT}")
+    if detail.get("seccomp_problem"):
+        print(f"seccomp: NOT AVAILABLE - {detail['seccomp_problem']}")
     state = "ok" if not info["state_problems"] else "PROBLEMS"
     print(f"state directory: {info['state_dir']} ({state})")
     for problem in info["state_problems"]:

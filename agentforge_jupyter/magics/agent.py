@@ -148,6 +148,8 @@ class AgentMagics(StateMagics):
             self.last_run = agent.last_run  # the cancelled run, as recorded
             raise
         view.finish()
+        for note in agent.session.transfer_notes:  # the data changed on its way: say how
+            notice("note:", text=note)
         return self._after(run, args)
 
     def _agent(self, args: argparse.Namespace) -> Agent:
@@ -177,6 +179,7 @@ class AgentMagics(StateMagics):
                 sandbox_settings={"config": self.sandbox_config()},
                 propose_tools=args.propose_tools,
                 auto_register=args.auto_register,
+                keep_attrs=args.keep_attrs,
             )
         except AgentForgeError as exc:  # an unknown brain or dataset: the user's to fix
             raise UsageError(f"%%agent: {exc}") from exc
@@ -189,8 +192,8 @@ class AgentMagics(StateMagics):
             raise UsageError(f"--df {variable}: no DataFrame of that name in this notebook")
         if keep_attrs or not frame.attrs:
             return frame
-        # attrs can hold anything (credentials, large objects); they cross only when asked.
-        # TODO(integration): pass keep_attrs to KernelSandbox.put_dataframe once it takes it.
+        # attrs can hold anything (credentials, large objects); they cross only when asked
+        # (the sandbox transfer drops them too, unless keep_attrs reaches it).
         dropped = sorted(str(k) for k in frame.attrs)
         # A new frame over the same data has no attrs; copy() would deep-copy them (and fail
         # on a lock or a connection held there).

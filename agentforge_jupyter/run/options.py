@@ -37,6 +37,8 @@ class AgentOptions:
     auto_register: bool = False
     max_proposals: int = 3
     sandbox_settings: dict[str, Any] = field(default_factory=dict)
+    # A DataFrame's `attrs` stay on the host unless asked for (they can hold credentials).
+    keep_attrs: bool = False
 
     def __post_init__(self) -> None:
         if self.limits is None:

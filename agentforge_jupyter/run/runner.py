@@ -53,9 +53,12 @@ class Runner:
     async def _prepare(self, run: Run) -> None:
         session = self.ctx.session
         try:
-            sandbox = await session.ensure_sandbox()
+            # Loading first lets the first run's dataset file be mounted when the kernel starts.
             if run.dataset is not None:
-                await session.load(run.dataset, self.ctx.data.frame)
+                await session.load(
+                    run.dataset, self.ctx.data.frame, keep_attrs=self.ctx.options.keep_attrs
+                )
+            sandbox = await session.ensure_sandbox()
         except (SandboxError, DatasetError, AgentError, OSError) as exc:
             raise RunFailed("sandbox", f"the sandbox could not be prepared: {exc}") from exc
         if sandbox.isolation is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,7 @@ class AgentSession:
         self.runs: list[Run] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self._loaded: dict[str, str] = {}  # variable -> what was loaded into it
+        self.transfer_notes: list[str] = []  # what changed in the last DataFrame sent
         self._start_lock: asyncio.Lock | None = None
 
     def __repr__(self) -> str:
@@ -78,15 +80,18 @@ class AgentSession:
                 "start a new session (Agent.new_session())."
             )
 
-    async def ensure_sandbox(self) -> KernelSandbox:
-        """The session's sandbox, started (with the state's data/ mounted) if it is not."""
+    async def ensure_sandbox(self, dataset_files: Sequence[Path] = ()) -> KernelSandbox:
+        """The session's sandbox, started if it is not. Only `dataset_files` (the first run's
+        registered files) are mounted, read-only; any other data a later run needs crosses
+        as Parquet, so a run never sees datasets it was not given."""
         self.bind_loop()
         assert self._start_lock is not None
         async with self._start_lock:
             if self.sandbox is None:
                 from ..sandbox.kernel import KernelSandbox
 
-                settings = {"datasets_dir": str(self.state.data_dir), **self.sandbox_settings}
+                files = [str(f) for f in dataset_files]
+                settings: dict[str, Any] = {"dataset_files": files, **self.sandbox_settings}
                 tools_dir = tools_package(self.state)
                 if tools_dir is not None:
                     settings.setdefault("tools_dir", str(tools_dir))
@@ -117,18 +122,25 @@ class AgentSession:
         except Exception as exc:  # the first run reports it properly
             log.warning("the sandbox did not start in the background: %s", exc)
 
-    async def load(self, ref: DatasetRef, frame: pd.DataFrame | None = None) -> None:
+    async def load(
+        self, ref: DatasetRef, frame: pd.DataFrame | None = None, *, keep_attrs: bool = False
+    ) -> None:
         """Put the run's data into the sandbox as `ref.variable`, unless it is already there."""
-        sandbox = await self.ensure_sandbox()
+        path = Path(ref.path) if ref.path else None
+        registered = frame is None and path is not None and ref.format
+        sandbox = await self.ensure_sandbox([path] if registered and path else [])
         # The same DataFrame object is sent once per session, a registered file once per hash.
         key = f"frame:{id(frame)}" if frame is not None else f"{ref.name}:{ref.sha256}:{ref.path}"
         if self._loaded.get(ref.variable) == key:
             return
-        mounted = Path(sandbox.config.datasets_dir or "/nonexistent").resolve()
-        path = Path(ref.path) if ref.path else None
+        mounted = {Path(f).resolve() for f in sandbox.config.dataset_files or ()}
         if frame is not None:
-            await sandbox.put_dataframe(frame, ref.variable)
-        elif path is not None and path.parent.resolve() == mounted and ref.format:
+            # What changed on the way (attrs dropped, mixed columns sent as text): shown by
+            # the front end after the run.
+            self.transfer_notes = await sandbox.put_dataframe(
+                frame, ref.variable, keep_attrs=keep_attrs
+            )
+        elif path is not None and path.resolve() in mounted and ref.format:
             if not path.is_file():
                 raise AgentError(
                     f"the file of dataset {ref.name!r} is missing ({path}); add it again with "

@@ -27,7 +27,7 @@ from agentforge_jupyter.brains.offline import (
     insights_from_observations,
     parse_facts,
 )
-from agentforge_jupyter.brains.offline_code import DEFENSIVE_MARKER, FALLBACK_MARKER
+from agentforge_jupyter.brains.offline import DEFENSIVE_MARKER, FALLBACK_MARKER
 from agentforge_jupyter.brains.plan_parsing import extract_code, parse_plan
 from agentforge_jupyter.datasets import SAMPLE_PATH, profile_frame
 from agentforge_jupyter.lint import has_errors, lint

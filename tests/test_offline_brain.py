@@ -20,6 +20,8 @@ import pytest
 
 from agentforge_jupyter.brains.base import Brain, BrainRequest, Observation, Plan, PlanStep
 from agentforge_jupyter.brains.offline import (
+    DEFENSIVE_MARKER,
+    FALLBACK_MARKER,
     FINANCE_MODEL,
     OFFLINE_MODEL,
     OfflineBrain,
@@ -27,7 +29,6 @@ from agentforge_jupyter.brains.offline import (
     insights_from_observations,
     parse_facts,
 )
-from agentforge_jupyter.brains.offline import DEFENSIVE_MARKER, FALLBACK_MARKER
 from agentforge_jupyter.brains.plan_parsing import extract_code, parse_plan
 from agentforge_jupyter.datasets import SAMPLE_PATH, profile_frame
 from agentforge_jupyter.lint import has_errors, lint

@@ -20,6 +20,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     brains.register,
     tools.register,
     analyze.register,
+    __import__("agentforge_jupyter.cli.run", fromlist=["register"]).register,
 ]
 
 

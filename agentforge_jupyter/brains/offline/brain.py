@@ -105,18 +105,19 @@ class OfflineBrain:
 
     def _introduction(self, matched: list[str], notes: list[str]) -> str:
         who = (
-            "I am AgentForge's offline finance specialist, a rule-based brain (no language model)."
+            "Planned by AgentForge's offline finance specialist, a rule-based brain (no "
+            "language model)"
             if self.finance
-            else "I am AgentForge's offline rule-based brain (no language model)."
+            else "Planned by AgentForge's offline rule-based brain (no language model)"
         )
         if matched:
             found = ", ".join(INTENT_DESCRIPTIONS[i].split(" (")[0] for i in matched)
-            text = f"{who} I read the goal as asking for: {found}."
+            text = f"{who}, which read the goal as asking for: {found}."
         else:
             known = "; ".join(INTENT_DESCRIPTIONS[i] for i in self.intents)
             text = (
-                f"{who} The goal did not match any analysis I know ({known}), so I start with "
-                "an overview and a data quality check."
+                f"{who}. The goal matched no analysis it knows ({known}), so the plan starts "
+                "with an overview and a data quality check."
             )
         return " ".join([text, *notes])
 

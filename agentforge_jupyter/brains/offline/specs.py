@@ -78,6 +78,11 @@ class AnalysisSpec:
             self.freq, self.freq
         )
 
+    @property
+    def is_level(self) -> bool:
+        """A level (a price, a rate) rather than a flow (sales): returns are meaningful."""
+        return self.agg == "mean"
+
     def title(self) -> str:
         v, g = self.value or "the values", self.group or "group"
         values = f" ({g} = {', '.join(self.group_values)})" if self.group_values else ""
@@ -88,7 +93,8 @@ class AnalysisSpec:
             "distribution": f"Distribution of {self.value or self.group or 'the data'}",
             "aggregate": f"{agg_word.get(self.agg, 'Total')} {v} by {g}",
             "topn": (
-                f"{'Bottom' if self.ascending else 'Top'} {self.top_n} {g} by total {v}"
+                f"{'Bottom' if self.ascending else 'Top'} {self.top_n} {_plural(g, self.top_n)} "
+                f"by total {v}"
                 if self.group
                 else f"{'Bottom' if self.ascending else 'Top'} {self.top_n} rows by {v}"
             ),
@@ -105,6 +111,9 @@ class AnalysisSpec:
             "moving_average": f"Moving averages of {self.freq_label} {v}",
             "volatility": (
                 f"Volatility of {self.freq_label} {v}: rolling std of returns, annualised"
+                if self.is_level
+                else f"Volatility of {self.freq_label} {v} as variability: coefficient of "
+                "variation and typical change"
             ),
             "drawdown": f"Drawdown of {self.freq_label} {v} from its running peak",
         }
@@ -123,10 +132,22 @@ class AnalysisSpec:
             "outliers": "IQR bounds, the number of outliers and the most extreme rows.",
             "returns": "Mean, best and worst period returns, with a bar chart.",
             "moving_average": "The series with short and long moving averages.",
-            "volatility": "Per-period and annualised volatility, with a rolling chart.",
+            "volatility": (
+                "Per-period and annualised volatility, with a rolling chart."
+                if self.is_level
+                else "Coefficient of variation and typical period-to-period change, with a chart."
+            ),
             "drawdown": "Maximum drawdown, its date and the current drawdown, with a chart.",
         }
         return expected[self.intent]
+
+
+def _plural(word: str, count: int) -> str:
+    if count == 1 or word.endswith("s"):
+        return word
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "o", "u"):
+        return word[:-1] + "ies"
+    return word + "s"
 
 
 def _pick(preferred: tuple[str, ...], candidates: list[str]) -> str | None:
@@ -262,8 +283,8 @@ def plan_specs(
     specs = _drop_redundant(specs)
     if not specs and intents:
         notes.append(
-            "None of the analyses the goal asks for can run on this data, so I start with an "
-            "overview and a data quality check."
+            "None of the analyses the goal asks for can run on this data, so the plan starts "
+            "with an overview and a data quality check."
         )
     if not specs:
         specs = [

@@ -15,7 +15,9 @@ trend = series_data[value_col].resample(freq).agg(agg)
 # Periods with few days of data (a partial first or last week) would distort comparisons.
 days = series_data.index.to_series().dt.normalize().resample(freq).nunique()
 complete = trend[days >= days.max() * 0.6]
-display(trend.to_frame(f"{agg} of {value_col}").round(2))
+table = trend.to_frame(f"{agg} of {value_col}").round(2)
+table["full period"] = table.index.isin(complete.index)
+display(table)
 print(f"FACT: {freq_label} periods = {len(trend)}")
 if freq == "W":
     print("Weekly periods are labelled by their last day (a Sunday).")
@@ -45,10 +47,17 @@ pivot = by_period.unstack(group_col)
 pivot = pivot.reindex(complete.index).fillna(0).drop(columns="(missing)", errors="ignore")
 if len(pivot) >= 2:
     growth = (pivot.iloc[-1] - pivot.iloc[0]).sort_values(ascending=False)
-    up, down = growth.index[0], growth.index[-1]
-    gain, loss = growth.iloc[0], growth.iloc[-1]
-    print(f"FACT: largest increase in {value_col} by {group_col} = {up} ({gain:+,.2f})")
-    print(f"FACT: largest decrease in {value_col} by {group_col} = {down} ({loss:+,.2f})")
+    rising, falling = growth[growth > 0], growth[growth < 0]
+    if len(rising):
+        up, gain = rising.index[0], rising.iloc[0]
+        print(f"FACT: largest increase in {value_col} by {group_col} = {up} ({gain:+,.2f})")
+    else:
+        print(f"FACT: {group_col} groups whose {value_col} rose = none (all fell or stayed flat)")
+    if len(falling):
+        down, loss = falling.index[-1], falling.iloc[-1]
+        print(f"FACT: largest decrease in {value_col} by {group_col} = {down} ({loss:+,.2f})")
+    else:
+        print(f"FACT: {group_col} groups whose {value_col} fell = none (all rose or stayed flat)")
 """
 _TREND_GROUP_CHANGES = """
 if len(pivot) >= 2:
@@ -59,9 +68,19 @@ if len(pivot) >= 2:
             print(f"FACT: change for {group_col} {name} over the full periods = {change:+.1f}%")
 """
 _TREND_CHART = """
+# The chart shows the frame the facts come from; partial periods are drawn apart and labelled.
+partial = trend.drop(complete.index)
 fig, ax = plt.subplots(figsize=(9, 4))
-ax.plot(trend.index, trend.values, marker="o", color="#1f77b4", label=f"{agg} of {value_col}")
-ax.set_title(f"{freq_label.capitalize()} {value_col} over time")
+ax.plot(complete.index, complete.values, marker="o", color="#1f77b4", label=f"{agg} of {value_col}")
+if len(partial):
+    ax.scatter(
+        partial.index,
+        partial.values,
+        facecolors="none",
+        edgecolors="#7f7f7f",
+        label="partial period (left out of the facts)",
+    )
+ax.set_title(f"{freq_label.capitalize()} {value_col} over time (full periods)")
 ax.set_xlabel(date_col)
 ax.set_ylabel(value_col)
 ax.legend()
@@ -94,6 +113,13 @@ _SERIES = """
 indexed = data.dropna(subset=[date_col]).set_index(date_col).sort_index()[value_col]
 series = indexed.resample(freq).agg(period_agg)
 series = series[indexed.resample(freq).count() > 0]  # periods with no rows are not zero
+if period_agg == "sum":
+    # A total over a partial period (a week cut by the data's end) is not comparable.
+    days = indexed.index.to_series().dt.normalize().resample(freq).nunique()
+    full = (days >= days.max() * 0.6).reindex(series.index, fill_value=False)
+    if int((~full).sum()):
+        print(f"FACT: partial periods left out = {int((~full).sum())}")
+    series = series[full]
 print(f"FACT: {freq_label} periods = {len(series)}")
 """
 _RETURNS = """
@@ -171,6 +197,27 @@ fig.autofmt_xdate()
 plt.tight_layout()
 plt.show()
 """
+_VARIABILITY = """
+change = (series / series.shift(1) - 1).replace([np.inf, -np.inf], np.nan).dropna()
+rolling = series.rolling(short_window).std() / series.rolling(short_window).mean()
+if series.mean():
+    variation = series.std() / series.mean()
+    print(f"FACT: coefficient of variation of {freq_label} {value_col} = {variation:.2f}")
+if len(change):
+    typical = change.abs().median() * 100
+    print(f"FACT: typical change from one {freq_label} period to the next = {typical:.1f}%")
+print(f"FACT: lowest {freq_label} {value_col} = {series.min():,.2f} ({series.idxmin():%Y-%m-%d})")
+print(f"FACT: highest {freq_label} {value_col} = {series.max():,.2f} ({series.idxmax():%Y-%m-%d})")
+"""
+_VARIABILITY_CHART = """
+fig, ax = plt.subplots(figsize=(9, 4))
+ax.plot(rolling.index, rolling.values, color="#d62728")
+ax.set_title(f"Rolling {short_window}-period coefficient of variation of {value_col}")
+ax.set_ylabel("standard deviation / mean")
+fig.autofmt_xdate()
+plt.tight_layout()
+plt.show()
+"""
 _DRAWDOWN = """
 running_peak = series.cummax()
 drawdown = series / running_peak - 1
@@ -200,10 +247,18 @@ def _finance(body: str, chart: str) -> Callable[[AnalysisSpec, Profile], tuple[s
     return make
 
 
+def _volatility(spec: AnalysisSpec, profile: Profile) -> tuple[str, str]:
+    # Volatility of returns is for levels (prices); for flows (sales) it reads as nonsense
+    # ("annualised volatility 915%"), so flows get plain-words variability.
+    if spec.is_level:
+        return _SERIES + _VOLATILITY, _VOLATILITY_CHART
+    return _SERIES + _VARIABILITY, _VARIABILITY_CHART
+
+
 TIME_BODIES = {
     "trend": _trend,
     "returns": _finance(_RETURNS, _RETURNS_CHART),
     "moving_average": _finance(_MOVING, _MOVING_CHART),
-    "volatility": _finance(_VOLATILITY, _VOLATILITY_CHART),
+    "volatility": _volatility,
     "drawdown": _finance(_DRAWDOWN, _DRAWDOWN_CHART),
 }

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..datasets import DatasetRegistry
 from ..errors import AgentForgeError
+from ..sanitize import one_line
 from ..state import StateDir
 
 
@@ -34,9 +35,23 @@ def registry() -> DatasetRegistry:
     return DatasetRegistry.opened(StateDir())
 
 
-def text_table(header: list[str], rows: list[list[Any]]) -> str:
-    cells = [[str(c) for c in row] for row in [header, *rows]]
+def text_table(header: list[str], rows: list[list[Any]], *, max_width: int | None = None) -> str:
+    """The one text-table renderer of the CLI: columns padded, numbers right-aligned, each cell
+    on one line with no control characters (cells may hold data or model text), cells longer
+    than `max_width` cut with an ellipsis."""
+    cells = [[one_line(c, max_width) for c in row] for row in [header, *rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    numeric = [bool(rows) and all(_is_number(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            c.rjust(w) if right else c.ljust(w)
+            for c, w, right in zip(r, widths, numeric, strict=True)
+        ).rstrip()
+        for r in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -326,3 +326,24 @@ def test_the_export_target_is_checked_before_a_run(tmp_path):
         check_export_target(blocker / "x.ipynb")
     with pytest.raises(ExportError, match="cannot create files under"):
         check_export_target(f"{blocker / 'dir'}/")
+
+
+def test_a_tampered_tool_source_is_blocked_on_export(tmp_path):
+    """tools.json edited after verification: the source is linted again when it is written."""
+    store = StateDir(tmp_path / "state")
+    store.root.mkdir(parents=True)
+    tools = json.loads((Path(__file__).resolve().parents[1] / "state" / "tools.json").read_text())
+    for version in tools["items"]["top_n"]["versions"]:
+        version["source"] += "\nimport os\nos.system('touch pwned')\n"
+    store.tools_json.write_text(json.dumps(tools))
+    run = made_run("x", ["from agentforge_tools import top_n\nprint(top_n)"])
+    run.run_dir = store.root / "runs" / "r1"
+    result = write_export(run, tmp_path / "tools.ipynb")
+    notebook = nbformat.read(str(result.notebook), as_version=4)
+    source, glue = (
+        c for c in notebook.cells if c.metadata.get("agentforge", {}).get("role") == "tools"
+    )
+    assert all(line.startswith("#") for line in source.source.splitlines())
+    assert "os.system('touch pwned')" in source.source and "AF101" in source.source
+    assert "blocked" not in glue.metadata["agentforge"]  # the glue itself is fine
+    assert [b["role"] for b in result.blocked] == ["tools"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,14 @@ from ..errors import AgentForgeError
 from ..sanitize import one_line
 from ..state import StateDir
 
+# JSON escapes C0 controls itself; these it would print raw (C1 controls such as the 8-bit
+# CSI, DEL, line separators and bidi overrides), and a terminal may act on them.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, default=str, ensure_ascii=False)
-    sys.stdout.write("\n")
+    text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n")
 
 
 def read_source(path: str) -> str:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..base import Observation
 from .profile import tokens
 
 __all__ = [
     "MAX_LINES",
+    "Entry",
     "insights_from_observations",
     "merge_per_group",
     "parse_facts",
-    "rank_facts",
+    "rank_entries",
 ]
 
 MAX_LINES = 8
@@ -53,10 +55,33 @@ def parse_facts(text: str) -> list[tuple[str, str]]:
     return [(m.group("label"), m.group("value")) for m in _FACT_RE.finditer(text or "")]
 
 
-def merge_per_group(facts: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Consecutive facts whose labels differ in one word (the group: "change for region West",
-    "... North") as one fact: "change for region: West +164.8%; North +27.8%"."""
-    merged: list[tuple[str, str]] = []
+@dataclass
+class Entry:
+    """One fact, or a group of facts whose labels differ only in the group ("change for region
+    West", "... North"): `items` are (member, value), member empty for a single fact."""
+
+    label: str
+    items: list[tuple[str, str]]
+
+    @property
+    def lines(self) -> int:
+        return len(self.items)
+
+    @property
+    def words(self) -> set[str]:
+        return {_stem(w) for w in tokens(self.label)}
+
+    def markdown(self) -> str:
+        if len(self.items) == 1 and not self.items[0][0]:
+            return f"- {self.label}: {self.items[0][1]}"
+        rows = [f"- {member}: {value}" for member, value in self.items]
+        return "\n".join([f"**{self.label}**", *rows])
+
+
+def merge_per_group(facts: Sequence[tuple[str, str]]) -> list[Entry]:
+    """Facts as entries; three or more consecutive facts whose labels differ in one word make
+    one group entry."""
+    merged: list[Entry] = []
     run: list[tuple[list[str], str]] = []
     position: int | None = None
     for label, value in [*facts, ("", "")]:
@@ -73,50 +98,72 @@ def merge_per_group(facts: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return merged
 
 
-def _collapse(run: list[tuple[list[str], str]], position: int | None) -> list[tuple[str, str]]:
+def _collapse(run: list[tuple[list[str], str]], position: int | None) -> list[Entry]:
     if len(run) < 3 or position is None:
-        return [(" ".join(words), value) for words, value in run]
+        return [Entry(" ".join(words), [("", value)]) for words, value in run]
     label = " ".join(w for i, w in enumerate(run[0][0]) if i != position)
-    return [(label, "; ".join(f"{words[position]} {value}" for words, value in run))]
+    return [Entry(label, [(words[position], value) for words, value in run])]
 
 
-def rank_facts(goal: str, facts: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """`facts` most relevant to `goal` first (stable: equal scores keep their order)."""
+def rank_entries(goal: str, entries: Sequence[Entry]) -> list[Entry]:
+    """`entries` most relevant to `goal` first (stable: equal scores keep their order)."""
     wanted = {_stem(w) for w in tokens(goal) if w not in _STOPWORDS and len(w) > 1}
     related = {r for w in tokens(goal) for r in _RELATED.get(w, ())}
-    scored = [
-        (-_score(label, value, wanted, related), i, (label, value))
-        for i, (label, value) in enumerate(facts)
-    ]
-    return [fact for *_, fact in sorted(scored)]
+    scored = [(-_score(e, wanted, related), i, e) for i, e in enumerate(entries)]
+    return [entry for *_, entry in sorted(scored, key=lambda t: (t[0], t[1]))]
 
 
-def _score(label: str, value: str, wanted: set[str], related: set[str]) -> int:
-    words = {_stem(w) for w in tokens(label)}
+def _score(entry: Entry, wanted: set[str], related: set[str]) -> int:
+    words = entry.words
     score = 2 * len(words & wanted) + 2 * len(words & related)
-    score += len({_stem(w) for w in tokens(value)} & wanted)
+    values = " ".join(f"{member} {value}" for member, value in entry.items)
+    score += len({_stem(w) for w in tokens(values)} & wanted)
     score += 1 if words & _ANSWER_WORDS else 0
-    return score - (3 if _BOILERPLATE_RE.match(label.lower()) else 0)
+    # A relevant breakdown ("change for region": every member) answers "which ..." best.
+    score += 2 if len(entry.items) > 1 and words & (wanted | related) else 0
+    return score - (3 if _BOILERPLATE_RE.match(entry.label.lower()) else 0)
 
 
-def _covering(goal: str, ranked: list[tuple[str, str]], room: int) -> list[tuple[str, str]]:
-    """The first `room` facts, but each part of the goal ("... and is it seasonal?") gets its
-    best fact in, in place of the least relevant ones."""
-    chosen = list(ranked[:room])
-    replaceable = len(chosen) - 1
+def _select(goal: str, ranked: list[Entry], budget: int) -> list[Entry]:
+    """Entries by rank within `budget` lines (the first, the answer, always whole); then the
+    best entry for each part of the goal ("... and is it seasonal?") not yet in, in place of
+    the least relevant single facts."""
+    chosen: list[Entry] = []
+    left = budget
+    for entry in ranked:
+        if not chosen or entry.lines <= left:
+            chosen.append(entry)
+            left -= entry.lines
+    for cover in _covers(goal, ranked):
+        if cover in chosen:
+            continue
+        while cover.lines > left:
+            spare = [e for e in chosen[1:] if e.lines == 1 and e not in _covers(goal, ranked)]
+            if not spare:
+                break
+            chosen.remove(spare[-1])
+            left += 1
+        if cover.lines <= left:
+            chosen.append(cover)
+            left -= cover.lines
+    return sorted(chosen, key=ranked.index)
+
+
+def _covers(goal: str, ranked: list[Entry]) -> list[Entry]:
+    found = []
     for word in dict.fromkeys(tokens(goal)):
         terms = {*_RELATED.get(word, ())} | ({_stem(word)} if word not in _STOPWORDS else set())
-        if not terms or any(_label_words(label) & terms for label, _ in chosen):
-            continue
-        extra = next((f for f in ranked[room:] if _label_words(f[0]) & terms), None)
-        if extra is not None and replaceable >= room // 2:
-            chosen[replaceable] = extra
-            replaceable -= 1
-    return chosen
-
-
-def _label_words(label: str) -> set[str]:
-    return {_stem(w) for w in tokens(label)}
+        best = next(
+            (
+                e
+                for e in ranked
+                if terms and e.words & terms and not _BOILERPLATE_RE.match(e.label.lower())
+            ),
+            None,
+        )
+        if best is not None and best not in found:
+            found.append(best)
+    return found
 
 
 def _stem(word: str) -> str:
@@ -124,19 +171,28 @@ def _stem(word: str) -> str:
 
 
 def insights_from_observations(goal: str, observations: Sequence[Observation]) -> str:
-    """At most about `MAX_LINES` lines restating printed facts, the most relevant first."""
+    """About `MAX_LINES` lines restating printed facts, the most relevant first. Groups of
+    facts are a bold heading with one bullet per member, so each bullet reads on its own."""
     failed = [
         f'- The step "{obs.title}" did not finish (status: {obs.status}).'
         for obs in observations
         if obs.status != "ok"
     ]
-    facts = [fact for obs in observations for fact in merge_per_group(parse_facts(obs.output))]
-    if not facts:
+    entries = [e for obs in observations for e in merge_per_group(parse_facts(obs.output))]
+    if not entries:
         lines = ["The executed steps printed no FACT lines, so there are no numbers to report."]
         return "\n\n".join([*lines, *(["\n".join(failed)] if failed else [])]) + "\n"
-    room = max(MAX_LINES - len(failed), 4)
-    chosen = _covering(goal, rank_facts(goal, facts), room)
-    lines = [f"- {label}: {value}" for label, value in chosen]
+    chosen = _select(goal, rank_entries(goal, entries), max(MAX_LINES - len(failed), 4))
+    blocks: list[str] = []
+    singles: list[str] = []
+    for entry in chosen:
+        if entry.lines == 1 and not entry.items[0][0]:
+            singles.append(entry.markdown())
+            continue
+        blocks += ["\n".join(singles)] if singles else []
+        blocks.append(entry.markdown())
+        singles = []
+    blocks += ["\n".join([*singles, *failed])] if singles or failed else []
     note = "Each line restates a FACT printed by the executed code (offline rule-based brain)"
-    note += "; more in the steps' output." if len(facts) > len(chosen) else "."
-    return "\n".join([*lines, *failed]) + "\n\n" + note + "\n"
+    note += "; more in the steps' output." if len(chosen) < len(entries) else "."
+    return "\n\n".join([*blocks, note]) + "\n"

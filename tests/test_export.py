@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import sys
+from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from agentforge_jupyter.agent import Agent, AgentError, load_run
+from agentforge_jupyter.agent import (
+    Agent,
+    AgentError,
+    Attempt,
+    DatasetRef,
+    Run,
+    StepRecord,
+    load_run,
+)
+from agentforge_jupyter.brains.base import Plan, PlanStep
 from agentforge_jupyter.brains.offline import OfflineBrain
 from agentforge_jupyter.datasets import DatasetRegistry
-from agentforge_jupyter.export import ExportError, export_notebook, run_to_notebook
+from agentforge_jupyter.events import RunRecorder
+from agentforge_jupyter.export import (
+    ExportError,
+    check_export_target,
+    export_notebook,
+    run_to_notebook,
+    write_export,
+)
 from agentforge_jupyter.sandbox import KernelSandbox
+from agentforge_jupyter.sandbox.result import ExecutionResult
 from agentforge_jupyter.state import StateDir
 from tests.fakes import QueuedBrain
 
@@ -90,17 +110,27 @@ async def test_offline_run_exports_and_reruns_in_a_plain_kernel(
     run = await agent.arun("Which region drove Q3 revenue, and what is the weekly trend?")
     assert run.status == "ok", run.reason
 
-    path = export_notebook(run, tmp_path / "out" / "analysis.ipynb")
+    # A shareable folder: the notebook and a copy of its data, read through a relative path.
+    result = write_export(run, f"{tmp_path / 'share'}/")
+    path = result.notebook
+    assert path.parent == tmp_path / "share" and path.suffix == ".ipynb"
+    assert result.data == tmp_path / "share" / "sales_q3.jsonl" and result.data.is_file()
+    assert result.blocked == []
     notebook = nbformat.read(str(path), as_version=4)
     nbformat.validate(notebook)
 
     title = notebook.cells[0].source
     assert run.goal in title and "sales_q3" in title and "agentforge-offline-rules-v1" in title
+    assert "agentforge run" in title
     assert "## Plan" in notebook.cells[1].source
-    setup = notebook.cells[2]
+    parameters, setup = notebook.cells[2], notebook.cells[3]
+    assert parameters.metadata["tags"] == ["parameters"]
+    assert "data_path = 'sales_q3.jsonl'" in parameters.source
     assert setup.metadata["agentforge"]["role"] == "setup"
     assert "import matplotlib.pyplot as plt" in setup.source
-    assert f"pd.read_json({str(store.data_dir / 'sales_q3.jsonl')!r}, lines=True)" in setup.source
+    assert "df = pd.read_json(data_path, lines=True)" in setup.source
+    counts = [c.execution_count for c in notebook.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1)), counts
     assert "## Insights" in notebook.cells[-1].source
 
     meta = notebook.metadata["agentforge"]
@@ -121,7 +151,9 @@ async def test_offline_run_exports_and_reruns_in_a_plain_kernel(
 
     # Re-run without AgentForge: no agentforge import anywhere, same printed facts.
     assert not any("agentforge" in c.source for c in notebook.cells if c.cell_type == "code")
-    executed = execute(path, kernel_name, tmp_path)
+    # Shared: the folder moves elsewhere and still re-runs.
+    moved = shutil.move(str(tmp_path / "share"), str(tmp_path / "elsewhere"))
+    executed = execute(Path(moved) / path.name, kernel_name, moved)
     for record, cell in zip(run.steps, step_cells(executed), strict=True):
         assert stdout_of(cell) == record.result.stdout
         assert stdout_of(cell).count("FACT:") >= 1
@@ -141,10 +173,11 @@ async def test_html_tables_are_built_and_escaped_by_us(sandbox, store, tmp_path)
     )
     assert "<script>alert(1)</script>" in text  # plain text is shown as text
     insights = notebook.cells[-1].source
-    assert "<b>" not in insights and "&lt;b&gt;bold&lt;/b&gt;" in insights
+    assert "<b>" not in insights and "\\<b\\>bold\\</b\\>" in insights
     # A DataFrame dataset was saved with the run and is what the setup cell loads.
-    setup = next(c for c in notebook.cells if c.metadata.get("agentforge", {}).get("role"))
-    assert str(run.run_dir / "input.parquet") in setup.source and "read_parquet" in setup.source
+    parameters, setup = (c for c in notebook.cells if c.metadata.get("agentforge", {}).get("role"))
+    assert f"data_path = {str(run.run_dir / 'input.parquet')!r}" in parameters.source
+    assert "pd.read_parquet(data_path)" in setup.source
 
 
 async def test_failed_step_is_kept_but_does_not_break_a_rerun(
@@ -166,7 +199,7 @@ async def test_failed_step_is_kept_but_does_not_break_a_rerun(
         broken.outputs[-1].output_type == "error"
         and broken.outputs[-1].ename == "ZeroDivisionError"
     )
-    assert "did not succeed" in notebook.cells[3].source
+    assert "did not succeed" in notebook.cells[4].source
     assert notebook.metadata["agentforge"]["status"] == "failed"
     executed = execute(path, kernel_name, tmp_path)
     assert stdout_of(step_cells(executed)[1]) == "total 6\n"
@@ -191,8 +224,8 @@ async def test_dataset_path_override_and_errors(sandbox, store, tmp_path):
     other = tmp_path / "copy.csv"
     pd.DataFrame({"a": [1, 2]}).to_csv(other, index=False)
     notebook = run_to_notebook(run, dataset_path=other, dataset_format="csv")
-    setup = next(c for c in notebook.cells if c.metadata.get("agentforge", {}).get("role"))
-    assert f"pd.read_csv({str(other)!r})" in setup.source
+    parameters = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    assert f"data_path = {str(other)!r}" in parameters.source
     with pytest.raises(ExportError, match=r"\.ipynb"):
         export_notebook(run, tmp_path / "x.txt")
 
@@ -203,3 +236,114 @@ async def test_dataset_path_override_and_errors(sandbox, store, tmp_path):
     planless = await Agent(brain=failing, sandbox=sandbox, state=store).arun("g")
     with pytest.raises(ExportError, match="no plan"):
         run_to_notebook(planless)
+
+
+# --------------------------------------------------------------------------- host-side gate
+
+HOSTILE = (
+    "![x](http://host/p.png?d=00ff) <img src=http://host/i.png> <script>alert(1)</script> "
+    "[link](http://host/l) <a href='http://host/a'>a</a> &lt;b&gt;"
+)
+
+
+def made_run(text: str, codes: list[str], data: Path | None = None) -> Run:
+    """A finished run, written by hand: `text` in every place a model or data can write."""
+    steps = [
+        PlanStep(id=f"s{i}", title=f"Step {i} {text}", rationale=text, expected=text)
+        for i, _ in enumerate(codes, start=1)
+    ]
+    records = [
+        StepRecord(
+            step=step,
+            index=i,
+            status="ok",
+            attempts=[Attempt(attempt=0, code=code, result=ExecutionResult("ok", stdout="1\n"))],
+        )
+        for i, (step, code) in enumerate(zip(steps, codes, strict=True), start=1)
+    ]
+    return Run(
+        run_id="r1",
+        goal=f"Goal {text}",
+        recorder=RunRecorder("r1"),
+        brain=f"brain {text}",
+        model=f"model {text}",
+        dataset=DatasetRef(name=f"data {text}", path=str(data), format="csv", variable="df")
+        if data
+        else None,
+        status="failed",
+        reason=f"reason {text}",
+        plan=Plan(goal=text, steps=steps),
+        steps=records,
+        insights_text=f"- insight {text}\n- second {text}",
+    )
+
+
+def test_a_cell_with_lint_errors_is_written_commented_out_and_listed(tmp_path, kernel_name):
+    run = made_run("x", ["print('fine')", "import os\nos.system('touch pwned')"])
+    result = write_export(run, tmp_path / "gated.ipynb")
+    notebook = nbformat.read(str(result.notebook), as_version=4)
+    fine, blocked = step_cells(notebook)
+    assert fine.source == "print('fine')" and "blocked" not in fine.metadata["agentforge"]
+    assert all(line.startswith("#") for line in blocked.source.splitlines())
+    assert "AF101" in blocked.source and "os.system('touch pwned')" in blocked.source
+    assert blocked.metadata["agentforge"]["blocked"]
+    listed = notebook.metadata["agentforge"]["blocked_cells"]
+    assert [(b["step"], b["role"]) for b in listed] == [("s2", "step")]
+    assert notebook.cells[listed[0]["cell"]] == blocked
+    assert result.blocked == listed and "AF101" in result.blocked_lines()[0]
+    assert "blocked the code below" in notebook.cells[listed[0]["cell"] - 1].source
+    # Re-running the export cannot execute the blocked code.
+    execute(result.notebook, kernel_name, tmp_path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_model_text_renders_without_html_images_or_links(tmp_path):
+    from nbconvert import HTMLExporter
+
+    data = tmp_path / "d.csv"
+    data.write_text("a\n1\n")
+
+    def render(text: str) -> str:
+        notebook = run_to_notebook(made_run(text, ["print(1)"], data))
+        return HTMLExporter().from_notebook_node(notebook)[0]
+
+    benign, hostile = render("plain words"), render(HOSTILE)
+    for tag in ("<img", "<script", "<a ", "<a\n", "<b>"):
+        assert hostile.count(tag) == benign.count(tag), tag
+    assert "http://host" in hostile  # shown as text
+    assert not re.search(r"<[^<>]*\s(src|href)=[\"']?http://host", hostile)
+
+
+def test_the_export_target_is_checked_before_a_run(tmp_path):
+    assert check_export_target(tmp_path / "a" / "b.ipynb").path == tmp_path / "a" / "b.ipynb"
+    assert check_export_target(f"{tmp_path / 'new'}/").directory == tmp_path / "new"
+    assert check_export_target(tmp_path).directory == tmp_path
+    with pytest.raises(ExportError, match=r"\.ipynb, or a directory"):
+        check_export_target(tmp_path / "notes.txt")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ExportError, match="cannot create files under"):
+        check_export_target(blocker / "x.ipynb")
+    with pytest.raises(ExportError, match="cannot create files under"):
+        check_export_target(f"{blocker / 'dir'}/")
+
+
+def test_a_tampered_tool_source_is_blocked_on_export(tmp_path):
+    """tools.json edited after verification: the source is linted again when it is written."""
+    store = StateDir(tmp_path / "state")
+    store.root.mkdir(parents=True)
+    tools = json.loads((Path(__file__).resolve().parents[1] / "state" / "tools.json").read_text())
+    for version in tools["items"]["top_n"]["versions"]:
+        version["source"] += "\nimport os\nos.system('touch pwned')\n"
+    store.tools_json.write_text(json.dumps(tools))
+    run = made_run("x", ["from agentforge_tools import top_n\nprint(top_n)"])
+    run.run_dir = store.root / "runs" / "r1"
+    result = write_export(run, tmp_path / "tools.ipynb")
+    notebook = nbformat.read(str(result.notebook), as_version=4)
+    source, glue = (
+        c for c in notebook.cells if c.metadata.get("agentforge", {}).get("role") == "tools"
+    )
+    assert all(line.startswith("#") for line in source.source.splitlines())
+    assert "os.system('touch pwned')" in source.source and "AF101" in source.source
+    assert "blocked" not in glue.metadata["agentforge"]  # the glue itself is fine
+    assert [b["role"] for b in result.blocked] == ["tools"]

@@ -1,18 +1,16 @@
-"""How the offline brain reads goals (brains/offline_intents.py)."""
+"""How the offline brain reads goals (brains/offline/intents.py, specs.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from agentforge_jupyter.brains.offline_intents import (
-    Profile,
+from agentforge_jupyter.brains.offline.intents import (
     detect_intents,
-    goal_intents,
     mentioned_columns,
     mentioned_values,
-    plan_specs,
-    spec_from_text,
 )
+from agentforge_jupyter.brains.offline.profile import Profile
+from agentforge_jupyter.brains.offline.specs import goal_intents, plan_specs, spec_from_text
 
 PROFILE = Profile(
     rows=100,

@@ -41,6 +41,7 @@ COMMANDS: list[Command] = [
     Command("brains", "brains", "configure the LLM brains that write the code"),
     Command("tools", "tools", "verified, versioned tools for the sandbox"),
     Command("analyze", "analyze", "run the agent on a goal; export a notebook"),
+    Command("run", "run", "execute a notebook cell by cell in the sandbox kernel"),
     Command("eval", "evaluate", "score brains on DS-1000 or DABench and compare them"),
     Command("train", "train", "train LoRA specialists locally or on RunPod; follow their logs"),
 ]

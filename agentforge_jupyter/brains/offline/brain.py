@@ -1,63 +1,34 @@
-"""The offline brains: deterministic, rule-based, and honest about it.
-
-``OfflineBrain`` ("offline") is the embedded default, so that everything runs with no key and
-no network. ``OfflineFinanceBrain`` ("offline-finance") is a specialist that also knows returns,
-moving averages, volatility and drawdown, so that swapping brains visibly changes a plan.
-
-* plan: reads the goal (keywords and column names, see ``offline_intents``) and answers with
-  plan JSON; the first step's rationale says what kind of brain wrote it.
-* code / repair: real pandas/matplotlib (see ``offline_code``); a repair is a more defensive
-  variant of the step, and a second repair a minimal fallback.
-* insights: restates only ``FACT: label = value`` lines that the executed code printed.
-"""
+"""The offline brains: deterministic, rule-based, and honest about it (see the package docs)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from agentforge_jupyter.brains.base import (
-    BrainReply,
-    BrainRequest,
-    DeltaCallback,
-    Observation,
-    Plan,
-    PlanStep,
-)
-from agentforge_jupyter.brains.offline_code import DEFENSIVE_MARKER, FALLBACK_MARKER, code_for
-from agentforge_jupyter.brains.offline_intents import (
+from ...sanitize import comment
+from ..base import BrainReply, BrainRequest, DeltaCallback, Plan, PlanStep
+from ..plan_parsing import plan_to_json
+from .codegen import DEFENSIVE_MARKER, FALLBACK_MARKER, code_for
+from .insights import insights_from_observations
+from .intents import (
     FINANCE_INTENTS,
     GENERAL_INTENTS,
     INTENT_DESCRIPTIONS,
-    AnalysisSpec,
-    Profile,
     detect_intents,
-    goal_intents,
     intent_of_title,
-    plan_specs,
-    spec_from_text,
-    unusable,
 )
-from agentforge_jupyter.brains.plan_parsing import plan_to_json
+from .profile import Profile
+from .specs import AnalysisSpec, goal_intents, plan_specs, spec_from_text, unusable
+from .tools import proposal_for
 
-__all__ = [
-    "FINANCE_MODEL",
-    "OFFLINE_MODEL",
-    "OfflineBrain",
-    "OfflineFinanceBrain",
-    "insights_from_observations",
-    "parse_facts",
-]
+__all__ = ["FINANCE_MODEL", "OFFLINE_MODEL", "OfflineBrain", "OfflineFinanceBrain"]
 
 OFFLINE_MODEL = "agentforge-offline-rules-v1"
 FINANCE_MODEL = "agentforge-offline-finance-v1"
 NO_TOOL = "NO_TOOL"
-_FACT_RE = re.compile(r"^\s*FACT:\s*(?P<label>.+?)\s+=\s+(?P<value>.+?)\s*$", re.MULTILINE)
-_MAX_FACTS_PER_STEP = 10
 _DELTA_CHUNKS = 4
 
 
@@ -102,8 +73,6 @@ class OfflineBrain:
 
     def tool(self, request: BrainRequest) -> str:
         """Task "tool": a reusable function for this step's intent, or NO_TOOL."""
-        from .offline_tools import proposal_for
-
         if request.step is None:
             return NO_TOOL
         known = {str(t.get("name")) for t in request.tools}
@@ -136,18 +105,19 @@ class OfflineBrain:
 
     def _introduction(self, matched: list[str], notes: list[str]) -> str:
         who = (
-            "I am AgentForge's offline finance specialist, a rule-based brain (no language model)."
+            "Planned by AgentForge's offline finance specialist, a rule-based brain (no "
+            "language model)"
             if self.finance
-            else "I am AgentForge's offline rule-based brain (no language model)."
+            else "Planned by AgentForge's offline rule-based brain (no language model)"
         )
         if matched:
             found = ", ".join(INTENT_DESCRIPTIONS[i].split(" (")[0] for i in matched)
-            text = f"{who} I read the goal as asking for: {found}."
+            text = f"{who}, which read the goal as asking for: {found}."
         else:
             known = "; ".join(INTENT_DESCRIPTIONS[i] for i in self.intents)
             text = (
-                f"{who} The goal did not match any analysis I know ({known}), so I start with "
-                "an overview and a data quality check."
+                f"{who}. The goal matched no analysis it knows ({known}), so the plan starts "
+                "with an overview and a data quality check."
             )
         return " ".join([text, *notes])
 
@@ -176,7 +146,8 @@ class OfflineBrain:
         code = code_for(spec, profile, variable=variable, level=level)
         if level and request.error:
             first_line = _first_error_line(request.error)
-            code = code.replace("\n", f"\n# The previous attempt failed: {first_line}\n", 1)
+            note = comment(f"The previous attempt failed: {first_line}")
+            code = code.replace("\n", f"\n{note}\n", 1)
         return code
 
 
@@ -187,45 +158,6 @@ class OfflineFinanceBrain(OfflineBrain):
 
     def __init__(self, name: str = "offline-finance", model: str = FINANCE_MODEL) -> None:
         super().__init__(name=name, model=model)
-
-
-# --------------------------------------------------------------------------- insights
-
-
-def parse_facts(text: str) -> list[tuple[str, str]]:
-    """``(label, value)`` for each ``FACT: label = value`` line in ``text``."""
-    return [(m.group("label"), m.group("value")) for m in _FACT_RE.finditer(text or "")]
-
-
-def insights_from_observations(goal: str, observations: Sequence[Observation]) -> str:
-    """Insights that restate the printed FACT lines, step by step; never a number of our own."""
-    sections: list[str] = []
-    failed: list[str] = []
-    for obs in observations:
-        if obs.status != "ok":
-            failed.append(f'- The step "{obs.title}" did not finish (status: {obs.status}).')
-        facts = parse_facts(obs.output)
-        if not facts:
-            continue
-        lines = [f"**{obs.title}**"]
-        lines += [f"- {label}: {value}" for label, value in facts[:_MAX_FACTS_PER_STEP]]
-        if len(facts) > _MAX_FACTS_PER_STEP:
-            lines.append("- (more facts in the step's output)")
-        sections.append("\n".join(lines))
-    if not sections:
-        text = (
-            "The executed steps printed no FACT lines, so I have no numbers to report and I "
-            "will not guess. (The offline brain only restates numbers that the code printed.)"
-        )
-        return "\n\n".join([text, *(["\n".join(failed)] if failed else [])]) + "\n"
-    intro = (
-        "Insights from the executed steps. Written by the offline rule-based brain: each "
-        "line restates a FACT that the code printed; nothing else is inferred."
-    )
-    parts = [intro, *sections]
-    if failed:
-        parts.append("\n".join(failed))
-    return "\n\n".join(parts) + "\n"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -251,7 +183,7 @@ def _first_error_line(error: str) -> str:
     lines = [line.strip() for line in error.strip().splitlines() if line.strip()]
     # The last line of a traceback names the exception; lint reports lead with the finding.
     line = lines[-1] if lines and "Traceback" in error else (lines[0] if lines else "")
-    return line.replace("\r", " ")[:160]
+    return line[:160]
 
 
 def _chunks(text: str, count: int) -> list[str]:

@@ -43,7 +43,8 @@ class NotebookRunError(AgentForgeError):
 
 @dataclass(frozen=True)
 class RunData:
-    """A dataset to mount: the folder that holds it, its file name and format."""
+    """A dataset to mount: the folder that holds it, its file name and format (only the file
+    itself is mounted)."""
 
     directory: str
     file_name: str
@@ -82,7 +83,9 @@ async def run_notebook(
     sandbox_settings: dict[str, Any] | None = None,
 ) -> NotebookRunResult:
     """Execute `notebook`'s code cells in a new sandbox; outputs are written into it."""
-    settings = {"datasets_dir": data.directory if data else "", **(sandbox_settings or {})}
+    # Only the one dataset file is mounted (read-only), never the folder that holds it.
+    files = [os.path.join(data.directory, data.file_name)] if data else []
+    settings: dict[str, Any] = {"dataset_files": files, **(sandbox_settings or {})}
     if data is not None:
         _inject_parameters(notebook, data)
     result = NotebookRunResult(notebook)

@@ -41,6 +41,9 @@ _TERMINAL_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # CommonMark backslash escape shows each as itself. Code spans are literal already.
 _MD_ACTIVE_RE = re.compile(r"([\\<>\[\]&])")
 _MD_CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+# Renderers with GFM autolinks (nbconvert's mistune, JupyterLab) turn bare URLs into links; a
+# backslash before the scheme's colon or the dot after "www" keeps them text.
+_MD_AUTOLINK_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,31}):(?=//)|\b(www)\.")
 
 
 def one_line(text: object, limit: int | None = None) -> str:
@@ -72,15 +75,20 @@ def markdown_text(text: object) -> str:
     """`text` as inert Markdown: no raw HTML, no images, no links, no entities.
 
     Emphasis, lists and code spans keep working; nothing in the result can load a resource or
-    run script once rendered (nbconvert, JupyterLab, GitHub). Bare URLs stay text, though a
-    renderer with GFM autolinks may still make them clickable (never loaded by itself).
+    run script once rendered (nbconvert, JupyterLab, GitHub); bare URLs stay plain text.
     """
     value = terminal_text(text)
     parts: list[str] = []
     last = 0
     for match in _MD_CODE_SPAN_RE.finditer(value):
-        parts.append(_MD_ACTIVE_RE.sub(r"\\\1", value[last : match.start()]))
+        parts.append(_inert(value[last : match.start()]))
         parts.append(match.group(0))
         last = match.end()
-    parts.append(_MD_ACTIVE_RE.sub(r"\\\1", value[last:]))
+    parts.append(_inert(value[last:]))
     return "".join(parts)
+
+
+def _inert(text: str) -> str:
+    """Markdown outside code spans, escaped so that nothing in it is active."""
+    text = _MD_ACTIVE_RE.sub(r"\\\1", text)
+    return _MD_AUTOLINK_RE.sub(lambda m: f"{m.group(1)}\\:" if m.group(1) else "www\\.", text)

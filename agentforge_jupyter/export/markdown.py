@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 from ..agent import Run, StepRecord
-from ..sanitize import markdown_text as _sanitized
-from ..sanitize import one_line
+from ..sanitize import markdown_text, one_line
 
 __all__ = ["insights_markdown", "plan_markdown", "step_markdown", "title_markdown"]
 
@@ -18,29 +16,6 @@ RUN_ADVICE = (
     "kernel. Run it in AgentForge's sandbox first: `agentforge run NOTEBOOK.ipynb "
     "--dataset NAME --output executed.ipynb`."
 )
-
-
-# Renderers with GFM autolinks (nbconvert's mistune, JupyterLab) turn bare URLs into links; a
-# backslash before the scheme's colon or the dot after "www" keeps them text.
-_AUTOLINK_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,31}):(?=//)|\b(www)\.")
-_CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
-
-
-def markdown_text(text: object) -> str:
-    """`sanitize.markdown_text`, and bare URLs that no renderer turns into links."""
-    value = _sanitized(text)
-    parts: list[str] = []
-    last = 0
-    for match in _CODE_SPAN_RE.finditer(value):
-        parts.append(_no_autolinks(value[last : match.start()]))
-        parts.append(match.group(0))
-        last = match.end()
-    parts.append(_no_autolinks(value[last:]))
-    return "".join(parts)
-
-
-def _no_autolinks(text: str) -> str:
-    return _AUTOLINK_RE.sub(lambda m: f"{m.group(1)}\\:" if m.group(1) else "www\\.", text)
 
 
 def iso(ts: float) -> str:

@@ -8,8 +8,6 @@ the session was started with). Configure with traitlets, e.g. `c.AgentMagics.def
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -109,7 +107,11 @@ class AgentMagics(StateMagics):
     @argument("--review", action="store_true", help="stop after the plan; edit it, then run it")
     @argument("--new", action="store_true", help="start a fresh sandbox session")
     @argument("--insert", action="store_true", help="insert the run's code as a new cell below")
-    @argument("--export", metavar="PATH", help="export the run as a notebook (.ipynb)")
+    @argument(
+        "--export",
+        metavar="PATH",
+        help="export the run as a notebook (.ipynb), or into a directory DIR/ with its data",
+    )
     @argument("--quiet", action="store_true", help="show only the summary and insights")
     @argument(
         "--propose-tools",
@@ -301,14 +303,12 @@ class AgentMagics(StateMagics):
 
 
 def _check_export_path(path: str) -> None:
-    """Refuse an export path that cannot be written before the run, not after it."""
-    target = Path(path).expanduser().absolute()
-    if target.suffix != ".ipynb":
-        raise UsageError(f"--export {path}: the path must end in .ipynb")
-    if target.is_dir():
-        raise UsageError(f"--export {path}: that is a directory; name the .ipynb file")
-    folder = target.parent
-    while not folder.exists():
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"--export {path}: cannot create files under {folder}")
+    """Refuse an export target that cannot be written before the run, not after it: a
+    notebook path ending in .ipynb, or a directory (ending in /) for notebook plus data."""
+    from ..export import ExportError
+    from ..export.writer import check_export_target
+
+    try:
+        check_export_target(path)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from exc

@@ -164,7 +164,8 @@ async def _a_slow_subscriber_does_not_hold_up_the_run(
     path = f"{jp_base_url}agentforge/api/runs/{run_id}/events"
     auth = jp_auth_header["Authorization"]
     writer.write(
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n\r\n".encode()
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        f"Authorization: {auth}\r\n\r\n".encode()
     )
     await writer.drain()
     for _ in range(600):

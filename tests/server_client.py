@@ -1,14 +1,18 @@
-"""A small Server-Sent Events client for the server-extension tests and the benchmark: real
-HTTP over loopback with tornado's client, records parsed as they stream in."""
+"""Helpers for the server-extension tests and the benchmark: a small Server-Sent Events client
+(real HTTP over loopback with tornado's client, records parsed as they stream in) and training
+job files written exactly as the training job contract says."""
 
 from __future__ import annotations
 
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+from agentforge_jupyter.state import append_jsonl, atomic_write_bytes
 
 
 @dataclass
@@ -79,3 +83,39 @@ async def read_sse(
     )
     await AsyncHTTPClient().fetch(request, raise_error=False)
     return stream
+
+
+class JobFiles:
+    """Writes one job's files exactly as the contract says."""
+
+    def __init__(self, state: Path, job_id: str, max_steps: int = 5) -> None:
+        self.dir = state / "training" / job_id
+        self.dir.mkdir(parents=True)
+        self.seq = 0
+        now = time.time()
+        self.job = {
+            "id": job_id, "name": f"job {job_id}", "status": "queued", "backend": "local",
+            "spec": {"max_steps": max_steps}, "created": now, "updated": now, "step": 0,
+            "max_steps": max_steps, "loss": None, "eval_loss": None, "adapter": None,
+            "brain": None, "error": None,
+        }  # fmt: skip
+        self.write_job()
+
+    def write_job(self, **changes) -> None:
+        self.job.update(changes, updated=time.time())
+        atomic_write_bytes(self.dir / "job.json", json.dumps(self.job).encode())
+
+    def event(self, type: str, **data) -> None:
+        append_jsonl(
+            self.dir / "events.jsonl", {"seq": self.seq, "ts": time.time(), "type": type, **data}
+        )
+        self.seq += 1
+
+    def log(self, step: int, loss: float) -> None:
+        self.event("log", step=step, max_steps=self.job["max_steps"], loss=loss,
+                   learning_rate=1e-4, grad_norm=1.0, epoch=step / 10)  # fmt: skip
+        self.write_job(step=step, loss=loss)
+
+    def finish(self, status: str = "completed") -> None:
+        self.event("status", status=status)
+        self.write_job(status=status)

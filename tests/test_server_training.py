@@ -7,15 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from agentforge_jupyter.state import append_jsonl, atomic_write_bytes
-
-from .server_client import read_sse
+from .server_client import JobFiles, read_sse
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -37,42 +34,6 @@ def jp_server_config(state: Path) -> dict:
         "ServerApp": {"jpserver_extensions": {"agentforge_jupyter.server": True}},
         "AgentForgeServer": {"state_dir": str(state), "keepalive_s": 0.5},
     }
-
-
-class JobFiles:
-    """Writes one job's files exactly as the contract says."""
-
-    def __init__(self, state: Path, job_id: str, max_steps: int = 5) -> None:
-        self.dir = state / "training" / job_id
-        self.dir.mkdir(parents=True)
-        self.seq = 0
-        now = time.time()
-        self.job = {
-            "id": job_id, "name": f"job {job_id}", "status": "queued", "backend": "local",
-            "spec": {"max_steps": max_steps}, "created": now, "updated": now, "step": 0,
-            "max_steps": max_steps, "loss": None, "eval_loss": None, "adapter": None,
-            "brain": None, "error": None,
-        }  # fmt: skip
-        self.write_job()
-
-    def write_job(self, **changes) -> None:
-        self.job.update(changes, updated=time.time())
-        atomic_write_bytes(self.dir / "job.json", json.dumps(self.job).encode())
-
-    def event(self, type: str, **data) -> None:
-        append_jsonl(
-            self.dir / "events.jsonl", {"seq": self.seq, "ts": time.time(), "type": type, **data}
-        )
-        self.seq += 1
-
-    def log(self, step: int, loss: float) -> None:
-        self.event("log", step=step, max_steps=self.job["max_steps"], loss=loss,
-                   learning_rate=1e-4, grad_norm=1.0, epoch=step / 10)  # fmt: skip
-        self.write_job(step=step, loss=loss)
-
-    def finish(self, status: str = "completed") -> None:
-        self.event("status", status=status)
-        self.write_job(status=status)
 
 
 @pytest.fixture

@@ -13,6 +13,16 @@ if command -v apt-get >/dev/null 2>&1; then
         $SUDO apt-get update -qq
         $SUDO apt-get install -y -qq bubblewrap util-linux >/dev/null
     fi
+    # chromium: the browser tests (Playwright drives Debian's build; it cannot download its own).
+    # nodejs/npm: building the JupyterLab extension from labextension/.
+    if ! command -v chromium >/dev/null 2>&1; then
+        $SUDO apt-get update -qq
+        $SUDO apt-get install -y -qq chromium >/dev/null
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        $SUDO apt-get update -qq
+        $SUDO apt-get install -y -qq nodejs npm >/dev/null
+    fi
 else
     echo "setup: no apt-get; install bubblewrap yourself for full sandbox isolation" >&2
 fi
@@ -22,5 +32,10 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
+# The lab extension's node packages, exactly as locked; the install below builds the extension
+# (jupyter-builder, from @jupyter/builder) and puts it under .venv/share/jupyter/labextensions.
+if [ ! labextension/node_modules/.package-lock.json -nt labextension/package-lock.json ]; then
+    (cd labextension && npm ci --no-audit --no-fund --loglevel=error)
+fi
 .venv/bin/python -m pip install -q -e ".[test]"
 echo "setup: done ($(.venv/bin/agentforge --version))"

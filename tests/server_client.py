@@ -81,7 +81,13 @@ async def read_sse(
         streaming_callback=stream.feed,
         header_callback=on_header,
     )
-    await AsyncHTTPClient().fetch(request, raise_error=False)
+    # A client of its own: the shared one queues requests beyond 10, and subscribers must be
+    # connected at the same time.
+    client = AsyncHTTPClient(force_instance=True)
+    try:
+        await client.fetch(request, raise_error=False)
+    finally:
+        client.close()
     return stream
 
 

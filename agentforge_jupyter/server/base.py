@@ -16,7 +16,7 @@ from ..brains.errors import BrainConfigError, BrainError, DuplicateBrainError, U
 from ..datasets import DuplicateDatasetError, UnknownDatasetError
 from ..errors import AgentForgeError
 from ..tools.model import ToolNotFoundError, ToolRejectedError
-from .run_manager import RunNotFoundError, RunStateError, TooManyRunsError
+from .errors import RunNotFoundError, RunStateError, TooManyRunsError
 
 if TYPE_CHECKING:
     from .extension import Services

@@ -1,24 +1,29 @@
-"""Runs started from the API: each runs in the background on the server's event loop, and its
-events reach any number of subscribers without one slow reader holding up the run.
+"""Runs started from the API: each runs in the background on AgentForge's own event-loop thread
+(the one the sync API uses), so that the agent's synchronous moments (profiling, linting,
+writing records) never hold up Jupyter's server loop; its events reach any number of
+subscribers on the server's loop without one slow reader holding up the run.
 
 Runs started elsewhere (the CLI, a magic) are read from their `state/runs/<id>/` files."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._loop import background_loop
 from ..agent import RUN_FILE, Agent, AgentError, Run, RunLimits, load_run
 from ..datasets import DatasetRegistry
-from ..errors import AgentForgeError
-from ..events import EVENTS_FILE, FINAL_TYPE, follow_events, read_events
+from ..events import EVENTS_FILE, FINAL_TYPE, Event, follow_events, read_events
 from ..state import StateDir
+from .errors import RunNotFoundError, RunStateError, TooManyRunsError
+from .sse import format_event
 
 log = logging.getLogger(__name__)
 
@@ -26,23 +31,19 @@ MAX_GOAL_CHARS = 4000
 MAX_STEPS = 50
 
 
-class RunNotFoundError(AgentForgeError):
-    """No run with that id in the state directory."""
-
-
-class RunStateError(AgentForgeError):
-    """The run is not in a state that allows this (e.g. export before it ended)."""
-
-
-class TooManyRunsError(AgentForgeError):
-    """The server already executes as many runs as it is configured to."""
-
-
 @dataclass
 class ActiveRun:
     run: Run
     agent: Agent
-    task: asyncio.Task[Any]
+    task: concurrent.futures.Future[Any]  # on the background loop
+    # Each event's SSE message, formatted once for all subscribers.
+    messages: dict[int, str] = field(default_factory=dict)
+
+    def message(self, event: Event) -> str:
+        text = self.messages.get(event.seq)
+        if text is None:
+            text = self.messages[event.seq] = format_event(event.to_dict())
+        return text
 
 
 AgentFactory = Callable[..., Agent]
@@ -101,26 +102,27 @@ class RunManager:
             limits=RunLimits(max_steps=steps),
             propose_tools=True,
         )
-        task = asyncio.create_task(agent.arun(goal))
+        task = asyncio.run_coroutine_threadsafe(self._drive(agent, goal), background_loop())
         # arun opens the run (and sets last_run) before its first await.
         while agent.last_run is None and not task.done():
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.001)
         if agent.last_run is None:
-            await agent.aclose()
-            task.result()  # raises what stopped it
+            await asyncio.wrap_future(task)  # raises what stopped it
             raise AgentError("the run ended before it started")  # pragma: no cover
         run = agent.last_run
         self._runs[run.run_id] = ActiveRun(run, agent, task)
-        task.add_done_callback(lambda t: self._finished(run.run_id, t))
         return run.run_id
 
-    def _finished(self, run_id: str, task: asyncio.Task[Any]) -> None:
-        active = self._runs.get(run_id)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("run %s failed inside AgentForge", run_id, exc_info=task.exception())
-        if active is not None:
-            # Closing stops the run's sandbox kernel; the Run object stays for GET and export.
-            asyncio.get_running_loop().create_task(active.agent.aclose())
+    @staticmethod
+    async def _drive(agent: Agent, goal: str) -> Run:
+        try:
+            return await agent.arun(goal)
+        except Exception:
+            log.exception("a run failed inside AgentForge")
+            raise
+        finally:
+            # Stops the run's sandbox kernel; the Run object stays for GET and export.
+            await agent.aclose()
 
     def cancel(self, run_id: str) -> dict[str, Any]:
         active = self._runs.get(run_id)
@@ -141,9 +143,7 @@ class RunManager:
             if not active.task.done():
                 active.agent.cancel()
                 with contextlib.suppress(BaseException):
-                    await asyncio.wait_for(asyncio.shield(active.task), 30)
-            with contextlib.suppress(Exception):
-                await active.agent.aclose()
+                    await asyncio.wait_for(asyncio.wrap_future(active.task), 30)
 
     # ----- reading ----------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
@@ -215,12 +215,13 @@ class RunManager:
         except AgentError as exc:
             raise RunStateError(str(exc)) from exc
 
-    async def events(self, run_id: str, after_seq: int = -1) -> AsyncIterator[dict[str, Any]]:
-        """Every event with `seq > after_seq`, then live ones until `run_end`."""
+    async def events(self, run_id: str, after_seq: int = -1) -> AsyncIterator[dict[str, Any] | str]:
+        """Every event with `seq > after_seq`, then live ones until `run_end` (records, or for
+        runs executing here their ready SSE messages)."""
         active = self._runs.get(run_id)
         if active is not None:
             async for event in active.run.recorder.stream(after_seq + 1):
-                yield event.to_dict()
+                yield active.message(event)
             return
         path = self.run_dir(run_id)
         stored = read_events(path, after_seq + 1)

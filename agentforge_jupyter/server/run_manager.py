@@ -137,14 +137,6 @@ class RunManager:
         active.agent.cancel()
         return {"id": run_id, "cancelling": True}
 
-    async def close(self) -> None:
-        """Cancel what is still going (server shutdown)."""
-        for active in list(self._runs.values()):
-            if not active.task.done():
-                active.agent.cancel()
-                with contextlib.suppress(BaseException):
-                    await asyncio.wait_for(asyncio.wrap_future(active.task), 30)
-
     # ----- reading ----------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
         path = self.state.root / "runs" / run_id

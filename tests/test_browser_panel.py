@@ -39,6 +39,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TOKEN = "agentforge-browser-test"
+RUN_MIME = "application/vnd.agentforge.run+json"
+LAST_RUN: dict[str, str] = {}
 XSS_COLUMN = '<img src=x onerror="window.__xss=1">'
 PLAN = json.dumps(
     {
@@ -158,12 +160,18 @@ def page(lab: Lab) -> Iterator[object]:
         page.on("dialog", lambda dialog: dialog.accept())
         page.goto(f"{lab.url}lab/tree/analysis.ipynb?token={TOKEN}")
         page.wait_for_selector(".jp-Notebook", timeout=120_000)
-        # The notebook has no kernel yet: answer JupyterLab's kernel question (no kernel).
-        page.locator(".jp-Dialog button", has_text="No Kernel").click(timeout=60_000)
-        page.wait_for_selector(".jp-Dialog", state="detached")
+        no_kernel(page, 1)
         yield page
         context.close()
         browser.close()
+
+
+def no_kernel(page, dialogs: int) -> None:
+    """Answer JupyterLab's kernel question for each opened notebook: no kernel needed."""
+    for _ in range(dialogs):
+        page.locator(".jp-Dialog button", has_text="No Kernel").first.click(timeout=60_000)
+        page.wait_for_timeout(500)  # the next notebook's question, if any, comes up
+    page.wait_for_selector(".jp-Dialog", state="detached")
 
 
 def shot(page, name: str) -> None:
@@ -274,6 +282,29 @@ def test_run_streams_live_and_inserts_cells(page, lab: Lab, fake_brain, full_iso
     assert all(c.metadata["agentforge"]["run_id"] == run_id for c in inserted)
     code = [c for c in inserted if c.cell_type == "code"]
     assert any("plot.bar()" in c.source for c in code)
+    LAST_RUN["id"] = run_id
+
+
+def test_mime_renderer_shows_a_magic_output(page, lab: Lab) -> None:
+    # What a `%%agent` cell displays: the run id under AgentForge's MIME type.
+    run_id = LAST_RUN.get("id")
+    assert run_id, "needs the run of test_run_streams_live_and_inserts_cells"
+    cell = nbformat.v4.new_code_cell("%%agent revenue by region")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={RUN_MIME: {"run_id": run_id}, "text/plain": f"AgentForge run {run_id}"},
+        )
+    ]
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), str(lab.root / "magic.ipynb"))
+    page.goto(f"{lab.url}lab/tree/magic.ipynb?token={TOKEN}")
+    no_kernel(page, 2)  # the restored analysis.ipynb asks again, then magic.ipynb
+    view = page.locator(".jp-OutputArea .agentforge-run-output .agentforge-run")
+    view.locator(".agentforge-chart").wait_for(timeout=60_000)
+    assert view.get_attribute("data-run-id") == run_id
+    page.wait_for_selector('.jp-OutputArea .agentforge-run[data-status="ok"]')
+    assert view.locator(".agentforge-insert").count() == 1
+    shot(page, "09-magic-output-renderer")
 
 
 def test_training_job_streams_loss(page, lab: Lab) -> None:

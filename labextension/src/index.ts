@@ -12,7 +12,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { LabIcon } from '@jupyterlab/ui-components';
-import { Widget } from '@lumino/widgets';
+import { Panel, Widget } from '@lumino/widgets';
 
 import { request } from './api';
 import { DatasetsTab } from './datasets';
@@ -119,7 +119,7 @@ class AgentForgePanel extends Widget {
 }
 
 /** Renders `{"run_id": ...}` outputs of `%%agent` as the live run view. */
-class RunOutput extends Widget implements IRenderMime.IRenderer {
+class RunOutput extends Panel implements IRenderMime.IRenderer {
   private view: RunView | null = null;
 
   constructor(private readonly insert: InsertCells | null) {
@@ -140,8 +140,9 @@ class RunOutput extends Widget implements IRenderMime.IRenderer {
       this.node.appendChild(message('this AgentForge output names no valid run', 'error'));
       return;
     }
+    // A child widget: Lumino attaches it when the output area attaches this renderer.
     this.view = new RunView(runId, this.insert);
-    Widget.attach(this.view, this.node);
+    this.addWidget(this.view);
   }
 
   dispose(): void {

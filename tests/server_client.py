@@ -24,19 +24,29 @@ class SseRecord:
 
 @dataclass
 class SseStream:
-    records: list[SseRecord] = field(default_factory=list)
+    _records: list[SseRecord] = field(default_factory=list)
+    _raw: list[tuple[str, float]] = field(default_factory=list)
     comments: int = 0
     status: int = 0
     content_type: str = ""
     _buffer: str = ""
 
     def feed(self, chunk: bytes) -> None:
+        # Only split and time-stamp here; parsing waits, so that a client following many
+        # streams at once does not count its own JSON work as delivery delay.
+        now = time.time()
         self._buffer += chunk.decode("utf-8")
         while "\n\n" in self._buffer:
             block, self._buffer = self._buffer.split("\n\n", 1)
-            self._message(block)
+            self._raw.append((block, now))
 
-    def _message(self, block: str) -> None:
+    @property
+    def records(self) -> list[SseRecord]:
+        while self._raw:
+            self._message(*self._raw.pop(0))
+        return self._records
+
+    def _message(self, block: str, received: float) -> None:
         ident: int | None = None
         data: list[str] = []
         for line in block.split("\n"):
@@ -47,7 +57,7 @@ class SseStream:
             elif line.startswith("data:"):
                 data.append(line[5:].strip())
         if data:
-            self.records.append(SseRecord(ident, json.loads("\n".join(data)), time.time()))
+            self._records.append(SseRecord(ident, json.loads("\n".join(data)), received))
 
     @property
     def ids(self) -> list[int | None]:

@@ -20,7 +20,7 @@ from typing import Any
 from .._loop import background_loop
 from ..agent import RUN_FILE, Agent, AgentError, Run, RunLimits, load_run
 from ..datasets import DatasetRegistry
-from ..events import EVENTS_FILE, FINAL_TYPE, Event, follow_events, read_events
+from ..events import EVENTS_FILE, FINAL_TYPE, RunRecorder, follow_events, read_events
 from ..state import StateDir
 from .errors import RunNotFoundError, RunStateError, TooManyRunsError
 from .sse import format_event
@@ -31,19 +31,52 @@ MAX_GOAL_CHARS = 4000
 MAX_STEPS = 50
 
 
+class Broadcast:
+    """One run's events as SSE messages, for any number of subscribers on the server's loop.
+
+    A single subscription to the run's recorder formats each event once; subscribers wait on
+    a shared signal and take everything new in one write, so twenty readers cost the run
+    nothing and the server little more than one."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []  # index == seq
+        self.done = False
+        self._changed = asyncio.Event()
+
+    def _signal(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def pump(self, recorder: RunRecorder) -> None:
+        try:
+            async for event in recorder.stream(0):
+                self.messages.append(format_event(event.to_dict()))
+                self._signal()
+        finally:
+            self.done = True
+            self._signal()
+
+    async def follow(self, after_seq: int = -1) -> AsyncIterator[str]:
+        position = after_seq + 1
+        while True:
+            changed = self._changed  # taken before the checks: no wake-up can be missed
+            if position < len(self.messages):
+                end = len(self.messages)
+                yield "".join(self.messages[position:end])
+                position = end
+                continue
+            if self.done:
+                return
+            await changed.wait()
+
+
 @dataclass
 class ActiveRun:
     run: Run
     agent: Agent
     task: concurrent.futures.Future[Any]  # on the background loop
-    # Each event's SSE message, formatted once for all subscribers.
-    messages: dict[int, str] = field(default_factory=dict)
-
-    def message(self, event: Event) -> str:
-        text = self.messages.get(event.seq)
-        if text is None:
-            text = self.messages[event.seq] = format_event(event.to_dict())
-        return text
+    broadcast: Broadcast = field(default_factory=Broadcast)
+    pump: asyncio.Task[None] | None = None
 
 
 AgentFactory = Callable[..., Agent]
@@ -110,7 +143,8 @@ class RunManager:
             await asyncio.wrap_future(task)  # raises what stopped it
             raise AgentError("the run ended before it started")  # pragma: no cover
         run = agent.last_run
-        self._runs[run.run_id] = ActiveRun(run, agent, task)
+        active = self._runs[run.run_id] = ActiveRun(run, agent, task)
+        active.pump = asyncio.create_task(active.broadcast.pump(run.recorder))
         return run.run_id
 
     @staticmethod
@@ -212,8 +246,8 @@ class RunManager:
         runs executing here their ready SSE messages)."""
         active = self._runs.get(run_id)
         if active is not None:
-            async for event in active.run.recorder.stream(after_seq + 1):
-                yield active.message(event)
+            async for chunk in active.broadcast.follow(after_seq):
+                yield chunk
             return
         path = self.run_dir(run_id)
         stored = read_events(path, after_seq + 1)

@@ -4,7 +4,6 @@ each state go to test-artifacts/browser/."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -65,21 +64,6 @@ TOOL = '''def shout(text):
     """
     return text.upper()
 '''
-
-
-@pytest.fixture
-def jp_asyncio_loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """Overrides pytest-jupyter's autouse fixture (its plugin is loaded for the session by the
-    server tests), which would close the event loop Playwright's sync API is running."""
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture
-def jp_server_cleanup() -> Iterator[None]:
-    """No in-process Jupyter server here (the lab runs in its own process): nothing to clean."""
-    yield
 
 
 def _free_port() -> int:

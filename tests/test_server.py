@@ -13,7 +13,7 @@ from tornado.httpclient import HTTPClientError
 
 from agentforge_jupyter.server.extension import routes
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+from .jupyter_fixtures import *  # noqa: F403  (jp_fetch, jp_serverapp, ...)
 
 
 @pytest.fixture

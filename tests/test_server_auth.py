@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+from .jupyter_fixtures import *  # noqa: F403  (jp_fetch, jp_serverapp, ...)
 
 METHODS = ("get", "post", "delete", "put", "patch")
 

@@ -15,9 +15,8 @@ from agentforge_jupyter.agent import Agent
 from agentforge_jupyter.events import RunRecorder
 
 from .fakes import QueuedBrain
+from .jupyter_fixtures import *  # noqa: F403  (jp_fetch, jp_serverapp, ...)
 from .server_client import read_sse
-
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from .jupyter_fixtures import *  # noqa: F403  (jp_fetch, jp_serverapp, ...)
 from .server_client import JobFiles, read_sse
-
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
 @pytest.fixture

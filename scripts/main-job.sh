@@ -3,7 +3,7 @@
 # offline brain (no key, no network) and export a notebook that re-runs without AgentForge.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --core
 mkdir -p exports
 .venv/bin/agentforge analyze \
     "Which region drove Q3 revenue growth, and is it seasonal?" \

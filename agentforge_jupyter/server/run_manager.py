@@ -1,0 +1,283 @@
+"""Runs started from the API: each runs in the background on AgentForge's own event-loop thread
+(the one the sync API uses), so that the agent's synchronous moments (profiling, linting,
+writing records) never hold up Jupyter's server loop; its events reach any number of
+subscribers on the server's loop without one slow reader holding up the run.
+
+Runs started elsewhere (the CLI, a magic) are read from their `state/runs/<id>/` files."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._loop import background_loop
+from ..agent import RUN_FILE, Agent, AgentError, Run, RunLimits, load_run
+from ..datasets import DatasetRegistry
+from ..events import EVENTS_FILE, FINAL_TYPE, RunRecorder, follow_events, read_events
+from ..state import StateDir
+from .errors import RunNotFoundError, RunStateError, TooManyRunsError
+from .sse import format_event
+
+log = logging.getLogger(__name__)
+
+MAX_GOAL_CHARS = 4000
+MAX_STEPS = 50
+
+
+class Broadcast:
+    """One run's events as SSE messages, for any number of subscribers on the server's loop.
+
+    A single subscription to the run's recorder formats each event once; subscribers wait on
+    a shared signal and take everything new in one write, so twenty readers cost the run
+    nothing and the server little more than one."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []  # index == seq
+        self.done = False
+        self._changed = asyncio.Event()
+
+    def _signal(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def pump(self, recorder: RunRecorder) -> None:
+        try:
+            async for event in recorder.stream(0):
+                self.messages.append(format_event(event.to_dict()))
+                self._signal()
+        finally:
+            self.done = True
+            self._signal()
+
+    async def follow(self, after_seq: int = -1) -> AsyncIterator[str]:
+        position = after_seq + 1
+        while True:
+            changed = self._changed  # taken before the checks: no wake-up can be missed
+            if position < len(self.messages):
+                end = len(self.messages)
+                yield "".join(self.messages[position:end])
+                position = end
+                continue
+            if self.done:
+                return
+            await changed.wait()
+
+
+@dataclass
+class ActiveRun:
+    run: Run
+    agent: Agent
+    task: concurrent.futures.Future[Any]  # on the background loop
+    broadcast: Broadcast = field(default_factory=Broadcast)
+    pump: asyncio.Task[None] | None = None
+
+
+AgentFactory = Callable[..., Agent]
+
+
+class RunManager:
+    """Starts, follows and cancels runs for one state directory."""
+
+    def __init__(
+        self,
+        state: StateDir,
+        *,
+        max_active: int = 4,
+        default_steps: int = 8,
+        agent_factory: AgentFactory = Agent,
+    ) -> None:
+        self.state = state
+        self.max_active = max_active
+        self.default_steps = default_steps
+        self.agent_factory = agent_factory
+        self._runs: dict[str, ActiveRun] = {}  # started here, kept until the server stops
+
+    # ----- starting and stopping --------------------------------------------------------
+    def _check_request(self, goal: Any, steps: Any) -> tuple[str, int]:
+        if not isinstance(goal, str) or not goal.strip():
+            raise AgentError('"goal" must be a non-empty string: say what you want to find out')
+        if len(goal) > MAX_GOAL_CHARS:
+            raise AgentError(f'"goal" is {len(goal)} characters; keep it under {MAX_GOAL_CHARS}')
+        if steps is None:
+            steps = self.default_steps
+        if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= MAX_STEPS:
+            raise AgentError(f'"steps" must be an integer from 1 to {MAX_STEPS}, not {steps!r}')
+        running = sum(1 for a in self._runs.values() if not a.run.done)
+        if running >= self.max_active:
+            raise TooManyRunsError(
+                f"{running} runs are already going on this server (the limit is "
+                f"{self.max_active}); wait for one to end or cancel one"
+            )
+        return goal.strip(), steps
+
+    async def start(
+        self,
+        goal: Any,
+        *,
+        dataset: str | None = None,
+        brain: str | None = None,
+        steps: Any = None,
+    ) -> str:
+        """Validate, open the run and return its id; the run goes on in the background."""
+        goal, steps = self._check_request(goal, steps)
+        await asyncio.to_thread(DatasetRegistry.opened, self.state)  # the sample, as in the CLI
+        agent = self.agent_factory(
+            brain=brain or None,
+            dataset=dataset or None,
+            state=self.state,
+            limits=RunLimits(max_steps=steps),
+            propose_tools=True,
+        )
+        task = asyncio.run_coroutine_threadsafe(self._drive(agent, goal), background_loop())
+        # arun opens the run (and sets last_run) before its first await.
+        while agent.last_run is None and not task.done():
+            await asyncio.sleep(0.001)
+        if agent.last_run is None:
+            await asyncio.wrap_future(task)  # raises what stopped it
+            raise AgentError("the run ended before it started")  # pragma: no cover
+        run = agent.last_run
+        active = self._runs[run.run_id] = ActiveRun(run, agent, task)
+        active.pump = asyncio.create_task(active.broadcast.pump(run.recorder))
+        return run.run_id
+
+    @staticmethod
+    async def _drive(agent: Agent, goal: str) -> Run:
+        try:
+            return await agent.arun(goal)
+        except Exception:
+            log.exception("a run failed inside AgentForge")
+            raise
+        finally:
+            # Stops the run's sandbox kernel; the Run object stays for GET and export.
+            await agent.aclose()
+
+    def cancel(self, run_id: str) -> dict[str, Any]:
+        active = self._runs.get(run_id)
+        if active is None:
+            self.run_dir(run_id)  # 404 when unknown
+            raise RunStateError(
+                f"run {run_id} is not executing on this server; only runs started here can be "
+                "cancelled here"
+            )
+        if active.run.done:
+            raise RunStateError(f"run {run_id} has already ended ({active.run.status})")
+        active.agent.cancel()
+        return {"id": run_id, "cancelling": True}
+
+    # ----- reading ----------------------------------------------------------------------
+    def run_dir(self, run_id: str) -> Path:
+        path = self.state.root / "runs" / run_id
+        if not (path / EVENTS_FILE).is_file() and not (path / RUN_FILE).is_file():
+            raise RunNotFoundError(f"no run {run_id!r} in {self.state.root / 'runs'}")
+        return path
+
+    def active(self, run_id: str) -> ActiveRun | None:
+        return self._runs.get(run_id)
+
+    def list(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first (run ids sort by time)."""
+        root = self.state.root / "runs"
+        names = (
+            sorted((p.name for p in root.iterdir() if p.is_dir()), reverse=True)
+            if (root.is_dir())
+            else []
+        )
+        summaries = []
+        for name in names:
+            summary = self._summary(name, root / name)
+            if summary is not None:
+                summaries.append(summary)
+            if len(summaries) >= limit:
+                break
+        return summaries
+
+    def _summary(self, run_id: str, path: Path) -> dict[str, Any] | None:
+        active = self._runs.get(run_id)
+        if active is not None:
+            return _summary_of(active.run.to_dict(), live=not active.run.done)
+        with contextlib.suppress(OSError, ValueError):
+            return _summary_of(json.loads((path / RUN_FILE).read_text(encoding="utf-8")))
+        first = _first_event(path / EVENTS_FILE)
+        if first is None:
+            return None
+        return {
+            "id": run_id,
+            "goal": first.get("goal", ""),
+            "status": "incomplete",  # running in another process, or interrupted
+            "brain": first.get("brain", ""),
+            "dataset": (first.get("dataset") or {}).get("name"),
+            "started": first.get("ts"),
+            "live": False,
+        }
+
+    def get(self, run_id: str) -> dict[str, Any]:
+        active = self._runs.get(run_id)
+        if active is not None:
+            return {**active.run.to_dict(), "live": not active.run.done}
+        path = self.run_dir(run_id)
+        try:
+            return {**json.loads((path / RUN_FILE).read_text(encoding="utf-8")), "live": False}
+        except FileNotFoundError:
+            summary = self._summary(run_id, path) or {"id": run_id, "status": "incomplete"}
+            return {**summary, "run_id": run_id}
+
+    def finished_run(self, run_id: str) -> Run:
+        """The Run of an ended run, for export."""
+        active = self._runs.get(run_id)
+        if active is not None:
+            if not active.run.done:
+                raise RunStateError(f"run {run_id} is still going; export it after it ends")
+            return active.run
+        path = self.run_dir(run_id)
+        try:
+            return load_run(path)
+        except AgentError as exc:
+            raise RunStateError(str(exc)) from exc
+
+    async def events(self, run_id: str, after_seq: int = -1) -> AsyncIterator[dict[str, Any] | str]:
+        """Every event with `seq > after_seq`, then live ones until `run_end` (records, or for
+        runs executing here their ready SSE messages)."""
+        active = self._runs.get(run_id)
+        if active is not None:
+            async for chunk in active.broadcast.follow(after_seq):
+                yield chunk
+            return
+        path = self.run_dir(run_id)
+        stored = read_events(path, after_seq + 1)
+        if any(e.type == FINAL_TYPE for e in stored) or (path / RUN_FILE).is_file():
+            for event in stored:
+                yield event.to_dict()
+            return
+        # Written by another process that may still be running: tail the file.
+        async for event in follow_events(path, after_seq + 1, poll_s=0.05):
+            yield event.to_dict()
+
+
+def _summary_of(data: dict[str, Any], live: bool = False) -> dict[str, Any]:
+    dataset = data.get("dataset") or {}
+    return {
+        "id": data.get("run_id"),
+        "goal": data.get("goal", ""),
+        "status": data.get("status", ""),
+        "reason": data.get("reason", ""),
+        "brain": data.get("brain", ""),
+        "dataset": dataset.get("name") if isinstance(dataset, dict) else dataset,
+        "started": data.get("started"),
+        "duration_s": data.get("duration_s"),
+        "live": live,
+    }
+
+
+def _first_event(path: Path) -> dict[str, Any] | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.loads(fh.readline())
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,286 @@
+"""Runs through the server extension: POST answers at once, the run goes on in the background
+on the server's loop, and its events reach SSE subscribers (resume, many at once, slow ones)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from agentforge_jupyter.agent import Agent
+from agentforge_jupyter.events import RunRecorder
+
+from .fakes import QueuedBrain
+from .jupyter_fixtures import *  # noqa: F403  (jp_fetch, jp_serverapp, ...)
+from .server_client import read_sse
+
+
+@pytest.fixture
+def run(jp_asyncio_loop):
+    """Run a coroutine on the server's loop (pytest-asyncio would use another loop, on which
+    the test server never answers)."""
+    return jp_asyncio_loop.run_until_complete
+
+
+GOAL = "Which region drove Q3 revenue growth?"
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def jp_server_config(state: Path) -> dict:
+    return {
+        "ServerApp": {"jpserver_extensions": {"agentforge_jupyter.server": True}},
+        "AgentForgeServer": {"state_dir": str(state), "keepalive_s": 0.5},
+    }
+
+
+@pytest.fixture
+def events_url(jp_http_port, jp_base_url):
+    def url(run_id: str) -> str:
+        return f"http://127.0.0.1:{jp_http_port}{jp_base_url}agentforge/api/runs/{run_id}/events"
+
+    return url
+
+
+async def api(jp_fetch, *parts: str, method: str = "GET", **kwargs):
+    response = await jp_fetch("agentforge", "api", *parts, method=method, **kwargs)
+    return json.loads(response.body)
+
+
+async def error_of(jp_fetch, *parts: str, method: str = "GET", **kwargs) -> tuple[int, dict]:
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("agentforge", "api", *parts, method=method, **kwargs)
+    return info.value.code, json.loads(info.value.response.body)
+
+
+async def start(jp_fetch, **body) -> str:
+    response = await jp_fetch(
+        "agentforge", "api", "runs", method="POST", body=json.dumps({"goal": GOAL, **body})
+    )
+    assert response.code == 202
+    return json.loads(response.body)["id"]
+
+
+def test_run_streams_every_event_then_ends(
+    jp_fetch, jp_auth_header, events_url, state, full_isolation, run
+) -> None:
+    run(
+        _run_streams_every_event_then_ends(
+            jp_fetch=jp_fetch,
+            jp_auth_header=jp_auth_header,
+            events_url=events_url,
+            state=state,
+            full_isolation=full_isolation,
+        )
+    )
+
+
+async def _run_streams_every_event_then_ends(
+    jp_fetch, jp_auth_header, events_url, state: Path, full_isolation
+) -> None:
+    run_id = await start(jp_fetch, dataset="sales_q3", brain="offline", steps=3)
+    stream = await read_sse(events_url(run_id), jp_auth_header)
+    assert stream.status == 200 and stream.content_type.startswith("text/event-stream")
+    assert stream.ids == list(range(len(stream.records)))
+    assert stream.types[0] == "run_start" and stream.types[-1] == "run_end"
+    assert "plan" in stream.types and "code" in stream.types
+    on_disk = [json.loads(line) for line in (state / "runs" / run_id / "events.jsonl").open()]
+    assert [r.data for r in stream.records] == on_disk
+
+    summary = await api(jp_fetch, "runs", run_id)
+    assert summary["status"] == "ok" and summary["goal"] == GOAL
+    listed = await api(jp_fetch, "runs")
+    assert listed[0]["id"] == run_id and listed[0]["status"] == "ok"
+
+    response = await jp_fetch("agentforge", "api", "runs", run_id, "export")
+    notebook = nbformat.reads(response.body.decode(), as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.metadata["agentforge"]["run_id"] == run_id
+
+    # Resume after event k: exactly the rest, no duplicates.
+    k = len(stream.records) // 2
+    rest = await read_sse(events_url(run_id), {**jp_auth_header, "Last-Event-ID": str(k)})
+    assert rest.ids == list(range(k + 1, len(stream.records)))
+    again = await read_sse(events_url(run_id) + f"?after={k}", jp_auth_header)
+    assert again.ids == rest.ids
+
+
+def test_twenty_subscribers_each_get_every_event(
+    jp_fetch, jp_auth_header, events_url, full_isolation, run
+) -> None:
+    run(
+        _twenty_subscribers_each_get_every_event(
+            jp_fetch=jp_fetch,
+            jp_auth_header=jp_auth_header,
+            events_url=events_url,
+            full_isolation=full_isolation,
+        )
+    )
+
+
+async def _twenty_subscribers_each_get_every_event(
+    jp_fetch, jp_auth_header, events_url, full_isolation
+) -> None:
+    run_id = await start(jp_fetch, dataset="sales_q3", brain="offline", steps=2)
+    streams = await asyncio.gather(
+        *(read_sse(events_url(run_id), jp_auth_header) for _ in range(20))
+    )
+    expected = streams[0].ids
+    assert expected and streams[0].types[-1] == "run_end"
+    for stream in streams:
+        assert stream.ids == expected
+        assert [r.data for r in stream.records] == [r.data for r in streams[0].records]
+
+
+def test_a_slow_subscriber_does_not_hold_up_the_run(
+    jp_fetch, jp_http_port, jp_base_url, jp_auth_header, full_isolation, run
+) -> None:
+    run(
+        _a_slow_subscriber_does_not_hold_up_the_run(
+            jp_fetch=jp_fetch,
+            jp_http_port=jp_http_port,
+            jp_base_url=jp_base_url,
+            jp_auth_header=jp_auth_header,
+            full_isolation=full_isolation,
+        )
+    )
+
+
+async def _a_slow_subscriber_does_not_hold_up_the_run(
+    jp_fetch, jp_http_port, jp_base_url, jp_auth_header, full_isolation
+) -> None:
+    run_id = await start(jp_fetch, dataset="sales_q3", brain="offline", steps=3)
+    # A client that sends its request and then reads nothing until the run has ended.
+    reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port)
+    path = f"{jp_base_url}agentforge/api/runs/{run_id}/events"
+    auth = jp_auth_header["Authorization"]
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        f"Authorization: {auth}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    for _ in range(600):
+        summary = await api(jp_fetch, "runs", run_id)
+        if not summary["live"]:
+            break
+        await asyncio.sleep(0.2)
+    assert summary["status"] == "ok"  # finished although one subscriber never read
+    raw = await asyncio.wait_for(reader.read(-1), 60)  # the server ends the stream after run_end
+    writer.close()
+    count = len(json.loads((await jp_fetch("agentforge", "api", "runs", run_id)).body)["steps"])
+    assert count >= 1
+    ids = [int(line[3:]) for line in raw.decode().splitlines() if line.startswith("id:")]
+    assert ids == list(range(len(ids))) and b'"type":"run_end"' in raw
+
+
+def test_cancel_a_running_run(
+    jp_fetch, jp_serverapp, jp_auth_header, events_url, full_isolation, run
+) -> None:
+    run(
+        _cancel_a_running_run(
+            jp_fetch=jp_fetch,
+            jp_serverapp=jp_serverapp,
+            jp_auth_header=jp_auth_header,
+            events_url=events_url,
+            full_isolation=full_isolation,
+        )
+    )
+
+
+async def _cancel_a_running_run(
+    jp_fetch, jp_serverapp, jp_auth_header, events_url, full_isolation
+) -> None:
+    services = jp_serverapp.web_app.settings["agentforge"]
+
+    def slow_agent(**kwargs):
+        kwargs.pop("brain", None)
+        return Agent(brain=QueuedBrain(["never used"], latency=600), **kwargs)
+
+    services.runs.agent_factory = slow_agent
+    run_id = await start(jp_fetch, dataset="sales_q3")
+    code, error = await error_of(jp_fetch, "runs", run_id, "export")
+    assert code == 409 and "still going" in error["error"]
+    response = await jp_fetch(
+        "agentforge", "api", "runs", run_id, "cancel", method="POST", body=b""
+    )
+    assert response.code == 202
+    stream = await read_sse(events_url(run_id), jp_auth_header)
+    assert stream.types[-1] == "run_end"
+    assert stream.records[-1].data["status"] == "cancelled"
+    code, error = await error_of(jp_fetch, "runs", run_id, "cancel", method="POST", body=b"")
+    assert code == 409 and "ended" in error["error"]
+
+
+def test_a_run_written_by_another_process_is_followed(
+    jp_fetch, jp_auth_header, events_url, state, run
+) -> None:
+    run(
+        _a_run_written_by_another_process_is_followed(
+            jp_fetch=jp_fetch, jp_auth_header=jp_auth_header, events_url=events_url, state=state
+        )
+    )
+
+
+async def _a_run_written_by_another_process_is_followed(
+    jp_fetch, jp_auth_header, events_url, state: Path
+) -> None:
+    run_id = "20260101-000000-abcdef"
+    recorder = RunRecorder(run_id, state / "runs" / run_id)
+    recorder.emit(
+        "run_start",
+        goal="g",
+        dataset=None,
+        brain="b",
+        brain_kind="k",
+        model="m",
+        limits={},
+        session_id="s",
+    )
+    follower = asyncio.ensure_future(read_sse(events_url(run_id), jp_auth_header))
+    await asyncio.sleep(0.5)
+    assert not follower.done()  # no run_end yet: still following the file
+    recorder.emit("insight", index=0, text="<b>not html</b>")
+    recorder.emit("run_end", status="ok", reason="", duration_s=0.1)
+    stream = await asyncio.wait_for(follower, 30)
+    assert stream.ids == [0, 1, 2]
+    assert stream.records[1].data["text"] == "<b>not html</b>"
+    listed = await api(jp_fetch, "runs")
+    assert listed[0]["id"] == run_id
+
+
+def test_run_request_errors(jp_fetch, events_url, jp_auth_header, run) -> None:
+    run(
+        _run_request_errors(jp_fetch=jp_fetch, events_url=events_url, jp_auth_header=jp_auth_header)
+    )
+
+
+async def _run_request_errors(jp_fetch, events_url, jp_auth_header) -> None:
+    code, error = await error_of(jp_fetch, "runs", method="POST", body=json.dumps({"goal": " "}))
+    assert code == 400 and "goal" in error["error"]
+    body = json.dumps({"goal": "x", "dataset": "nope"})
+    code, error = await error_of(jp_fetch, "runs", method="POST", body=body)
+    assert code == 400 and "nope" in error["error"]
+    body = json.dumps({"goal": "x", "brain": "nope"})
+    code, error = await error_of(jp_fetch, "runs", method="POST", body=body)
+    assert code == 404 and "nope" in error["error"]
+    body = json.dumps({"goal": "x", "steps": 0})
+    code, error = await error_of(jp_fetch, "runs", method="POST", body=body)
+    assert code == 400 and "steps" in error["error"]
+    code, error = await error_of(jp_fetch, "runs", "20260101-000000-000000")
+    assert code == 404
+    code, error = await error_of(
+        jp_fetch, "runs", "20260101-000000-000000", "cancel", method="POST", body=b""
+    )
+    assert code == 404
+    stream = await read_sse(events_url("20260101-000000-000000"), jp_auth_header)
+    assert stream.status == 404
+    stream = await read_sse(events_url("x"), {**jp_auth_header, "Last-Event-ID": "abc"})
+    assert stream.status == 400

@@ -1,0 +1,119 @@
+"""Training routes: list, detail and the event stream read the job files of the training job
+contract (`state/training/<id>/job.json`, `events.jsonl`), written here as the training
+package writes them; start and cancel answer 501 when the training package is missing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from .jupyter_fixtures import *  # noqa: F403  (jp_fetch, jp_serverapp, ...)
+from .server_client import JobFiles, read_sse
+
+
+@pytest.fixture
+def run(jp_asyncio_loop):
+    """Run a coroutine on the server's loop (see tests/test_server.py)."""
+    return jp_asyncio_loop.run_until_complete
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def jp_server_config(state: Path) -> dict:
+    return {
+        "ServerApp": {"jpserver_extensions": {"agentforge_jupyter.server": True}},
+        "AgentForgeServer": {"state_dir": str(state), "keepalive_s": 0.5},
+    }
+
+
+@pytest.fixture
+def events_url(jp_http_port, jp_base_url):
+    def url(job_id: str) -> str:
+        base = f"http://127.0.0.1:{jp_http_port}{jp_base_url}"
+        return f"{base}agentforge/api/training/{job_id}/events"
+
+    return url
+
+
+async def api(jp_fetch, *parts: str, method: str = "GET", **kwargs):
+    response = await jp_fetch("agentforge", "api", *parts, method=method, **kwargs)
+    return json.loads(response.body)
+
+
+async def error_of(jp_fetch, *parts: str, method: str = "GET", **kwargs) -> tuple[int, dict]:
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("agentforge", "api", *parts, method=method, **kwargs)
+    return info.value.code, json.loads(info.value.response.body)
+
+
+def test_list_and_detail(jp_fetch, state, run) -> None:
+    run(_list_and_detail(jp_fetch, state))
+
+
+async def _list_and_detail(jp_fetch, state: Path) -> None:
+    assert await api(jp_fetch, "training") == []
+    old, new = JobFiles(state, "job-a"), JobFiles(state, "job-b")
+    new.write_job(created=old.job["created"] + 10)
+    old.log(1, 2.5)
+    listed = await api(jp_fetch, "training")
+    assert [j["id"] for j in listed] == ["job-b", "job-a"]  # newest first
+    detail = await api(jp_fetch, "training", "job-a")
+    assert detail["step"] == 1 and detail["loss"] == 2.5 and detail["status"] == "queued"
+    code, error = await error_of(jp_fetch, "training", "nope")
+    assert code == 404 and "nope" in error["error"]
+
+
+def test_events_stream_live_and_resume(jp_fetch, jp_auth_header, events_url, state, run) -> None:
+    run(_events_stream_live_and_resume(jp_fetch, jp_auth_header, events_url, state))
+
+
+async def _events_stream_live_and_resume(jp_fetch, jp_auth_header, events_url, state) -> None:
+    job = JobFiles(state, "live")
+    job.write_job(status="running")
+    job.event("status", status="running")
+    follower = asyncio.ensure_future(read_sse(events_url("live"), jp_auth_header))
+    for step, loss in enumerate([2.0, 1.5, 1.2, 1.0], start=1):
+        await asyncio.sleep(0.15)
+        job.log(step, loss)
+    await asyncio.sleep(0.3)
+    assert not follower.done()  # still running: the stream stays open
+    job.event("result", adapter="/tmp/adapter")
+    job.finish()
+    stream = await asyncio.wait_for(follower, 30)
+    assert stream.ids == list(range(7))
+    assert [r.data["loss"] for r in stream.records if r.data["type"] == "log"] == [
+        2.0,
+        1.5,
+        1.2,
+        1.0,
+    ]
+    assert stream.records[-1].data == {**stream.records[-1].data, "status": "completed"}
+
+    rest = await read_sse(events_url("live"), {**jp_auth_header, "Last-Event-ID": "3"})
+    assert rest.ids == [4, 5, 6]
+    code, _ = await error_of(jp_fetch, "training", "nope", "events")
+    assert code == 404
+
+
+def test_start_and_cancel_without_the_training_package(jp_fetch, state, monkeypatch, run) -> None:
+    monkeypatch.setitem(sys.modules, "agentforge_jupyter.training", None)  # import fails
+    run(_start_and_cancel_without_training(jp_fetch, state))
+
+
+async def _start_and_cancel_without_training(jp_fetch, state: Path) -> None:
+    code, error = await error_of(jp_fetch, "training", method="POST", body=json.dumps({}))
+    assert code == 501 and "training" in error["error"]
+    JobFiles(state, "job-c")
+    code, error = await error_of(jp_fetch, "training", "job-c", "cancel", method="POST", body=b"")
+    assert code == 501
+    code, error = await error_of(jp_fetch, "training", "nope", "cancel", method="POST", body=b"")
+    assert code == 404

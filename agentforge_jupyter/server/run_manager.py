@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from .._loop import background_loop
-from ..agent import RUN_FILE, Agent, AgentError, Run, RunLimits, load_run
 from ..datasets import DatasetRegistry
 from ..events import EVENTS_FILE, FINAL_TYPE, RunRecorder, follow_events, read_events
+from ..run import Agent, AgentError, Run, RunLimits, load_run
+from ..run.records import RUN_FILE
 from ..state import StateDir
 from .errors import RunNotFoundError, RunStateError, TooManyRunsError
 from .sse import format_event

@@ -185,3 +185,21 @@ def test_tool_proposal_source_is_shown_escaped() -> None:
     shown = box.children[0].children[0].value
     assert "<script>" not in shown and "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
     assert "<details open>" in shown and "inside the sandbox" in shown
+
+
+def test_bundle_names_the_run_for_the_lab_extension_once_it_started() -> None:
+    from agentforge_jupyter.widgets.run_view import RUN_MIME_TYPE
+
+    assert RUN_MIME_TYPE not in RunView().bundle()
+    start = {
+        "goal": "g",
+        "dataset": None,
+        "brain": "b",
+        "brain_kind": "offline",
+        "model": "m",
+        "limits": {},
+        "session_id": "s",
+    }
+    bundle = view_of(("run_start", start)).bundle()
+    assert bundle[RUN_MIME_TYPE] == {"run_id": "r1"}
+    assert "text/html" in bundle and "text/plain" in bundle  # the fallback elsewhere

@@ -52,6 +52,9 @@ class StepView:
         return self.attempts[-1]
 
 
+RUN_MIME_TYPE = "application/vnd.agentforge.run+json"
+
+
 class RunView(EventConsumer):
     """Collects events and renders them as HTML; `update` pushes to a display handle."""
 
@@ -59,6 +62,7 @@ class RunView(EventConsumer):
         self.quiet = quiet
         self.min_interval = min_interval
         self.goal = ""
+        self.run_id = ""
         self.header: dict[str, Any] = {}
         self.plan_text = ""
         self.plan: list[dict[str, Any]] = []
@@ -80,6 +84,7 @@ class RunView(EventConsumer):
                 self._handle.update(self.bundle(), raw=True)
 
     def _on_run_start(self, e: Event) -> None:
+        self.run_id = e.run_id
         self.goal = e["goal"]
         dataset = e["dataset"] or {}
         self.header = {
@@ -156,8 +161,13 @@ class RunView(EventConsumer):
         self.status, self.reason = e["status"], e["reason"]
 
     # ----- rendering --------------------------------------------------------------------
-    def bundle(self) -> dict[str, str]:
-        return {"text/html": self.html(), "text/plain": self.text()}
+    def bundle(self) -> dict[str, Any]:
+        bundle: dict[str, Any] = {"text/html": self.html(), "text/plain": self.text()}
+        if self.run_id:
+            # JupyterLab with the AgentForge extension renders this as the side panel's live
+            # view (with "Insert as cells"); elsewhere the HTML above is shown.
+            bundle[RUN_MIME_TYPE] = {"run_id": self.run_id}
+        return bundle
 
     def text(self) -> str:
         lines = [f"AgentForge run [{self.status}] {self.goal}"]

@@ -133,8 +133,9 @@ def bench_lint(number: int) -> dict[str, Any]:
         "measured_s": ours,
         "baseline_s": parse,
         "ratio": ours / parse,
-        "target": "<= 0.002 s",
-        "ok": ours <= 0.002,
+        # A ratio, not milliseconds: parsing is the floor, and a loaded machine slows both.
+        "target": "<= 2.0 x ast.parse",
+        "ok": ours <= 2.0 * parse,
     }
 
 

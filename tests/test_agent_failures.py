@@ -162,7 +162,10 @@ async def test_registered_dataset_through_the_isolated_sandbox(store, full_isola
         run = await agent.arun("Total revenue by region")
         assert run.status == "ok", run.reason
         assert run.isolation == "full"
-        assert agent.session.sandbox.config.datasets_dir == str(store.data_dir)
+        # Only the run's own dataset file is mounted, never the whole data/ directory.
+        config = agent.session.sandbox.config
+        assert not config.datasets_dir
+        assert list(config.dataset_files) == [str(DatasetRegistry(store).path("sales_q3"))]
         assert "FACT:" in run.steps[0].result.stdout
     assert agent.session.sandbox is None  # the session's own sandbox was shut down
 

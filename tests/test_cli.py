@@ -11,19 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from .cli_support import agentforge
 from .conftest import IN_CI
-
-
-def agentforge(*args: str, state: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
-    return subprocess.run(
-        [sys.executable, "-m", "agentforge_jupyter.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 @pytest.fixture

@@ -15,17 +15,14 @@ from nbclient import NotebookClient
 
 from tests.fakes import FakeOpenAIServer
 
+from .cli_support import agentforge
+
 GOAL = "Which region drove Q3 revenue growth, and is it seasonal?"
 OSC52 = "\x1b]52;c;cm0gLXJmIH4=\x07"
 
 
 def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "agentforge_jupyter.cli", *args]
-
-
-def agentforge(*args: str, state: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
-    return subprocess.run(command(*args), capture_output=True, text=True, env=env, timeout=600)
 
 
 def plan_json(*titles: str) -> str:

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from .cli_support import agentforge
 from .fakes import FakeOpenAIServer
-
-
-def agentforge(*args: str, state: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
-    return subprocess.run(
-        [sys.executable, "-m", "agentforge_jupyter.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 @pytest.fixture(autouse=True)

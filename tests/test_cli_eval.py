@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from .cli_support import agentforge
 
 QUESTION = {
     "id": 7,
@@ -19,16 +19,6 @@ QUESTION = {
     "file_name": "t.csv",
     "level": "easy",
 }
-
-
-def agentforge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agentforge_jupyter.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 @pytest.fixture

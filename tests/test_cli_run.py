@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -14,16 +11,7 @@ from nbformat import v4
 from agentforge_jupyter.sandbox.isolation import detect_isolation
 from tests.conftest import require
 
-
-def agentforge(*args: str, state: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
-    return subprocess.run(
-        [sys.executable, "-m", "agentforge_jupyter.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
+from .cli_support import agentforge
 
 
 def write(path: Path, *cells) -> Path:

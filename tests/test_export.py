@@ -347,3 +347,22 @@ def test_a_tampered_tool_source_is_blocked_on_export(tmp_path):
     assert "os.system('touch pwned')" in source.source and "AF101" in source.source
     assert "blocked" not in glue.metadata["agentforge"]  # the glue itself is fine
     assert [b["role"] for b in result.blocked] == ["tools"]
+
+
+@pytest.mark.usefixtures("full_isolation")
+def test_exported_outputs_keep_the_order_the_kernel_produced_them() -> None:
+    from agentforge_jupyter.export.outputs import outputs_for
+    from agentforge_jupyter.sandbox import SyncSandbox
+
+    code = (
+        "import pandas as pd\nfrom IPython.display import display\n"
+        "print('before')\ndisplay(pd.DataFrame({'a': [1, 2]}))\nprint('after')\n"
+    )
+    with SyncSandbox() as sandbox:
+        result = sandbox.execute(code)
+    assert result.ok, result.error
+    kinds = [(o["output_type"], o.get("text", "").strip()) for o in outputs_for(result)]
+    assert kinds == [("stream", "before"), ("display_data", ""), ("stream", "after")]
+    # A result saved by an older version (no sequence) still exports: text, then displays.
+    older = type(result).from_dict({**result.to_dict(), "sequence": []})
+    assert [o["output_type"] for o in outputs_for(older)] == ["stream", "display_data"]

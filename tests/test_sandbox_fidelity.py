@@ -1,5 +1,10 @@
-"""Fidelity: the 511 DS-1000 problems pass or fail in KernelSandbox exactly as in a plain
-process (the benchmark's own protocol: harness + reference solution, one fresh process each)."""
+"""Fidelity: the 511 DS-1000 problems pass or fail in the sandbox exactly as in a plain process.
+
+The benchmark's own protocol (harness + reference solution, a fresh process each), run through
+the product's path: `agentforge eval` replaying the references, scored in a sandbox kernel. The
+plain side runs the same runner in an ordinary Python process, on the other core meanwhile; a few
+problems are also checked in a brand-new interpreter each, as the benchmark's authors run them.
+"""
 
 from __future__ import annotations
 
@@ -10,47 +15,46 @@ from pathlib import Path
 
 import pytest
 
-from agentforge_jupyter.sandbox import SyncSandbox
+from agentforge_jupyter.evals import run_eval
+from agentforge_jupyter.evals.ds1000 import RUNNER, load_ds1000, program_for
 
-from .ds1000_support import PLAIN_MAIN, RUNNER, load_problems, program_for, write_programs
-
-BATCH = 64
+DS1000 = Path("data") / "ds1000" / "ds1000-pandas-numpy.jsonl.gz"
+PLAIN = (
+    RUNNER
+    + """
+import json, sys
+programs = json.load(open(sys.argv[1]))
+results = {pid: _ds1000_one(program, 120) for pid, program in programs.items()}
+json.dump(results, open(sys.argv[2], "w"))
+"""
+)
 # Every problem whose outcome differs between the sandbox and a plain process, with its cause.
 # Empty: the sandbox changes no outcome. A new entry must come with its reason.
 EXPECTED_DISAGREEMENTS: dict[str, str] = {}
-# The fork-per-problem runner must agree with the literal protocol (a new interpreter per
-# problem) on these problems, passing and failing ones alike, checked in the same run.
 SPOT_CHECK = 6
 
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("full_isolation")
 def test_ds1000_outcomes_match_a_plain_process(shared: Path, tmp_path: Path) -> None:
-    problems = load_problems(shared)
-    assert len(problems) == 511
+    tasks = load_ds1000(shared / DS1000)
+    assert len(tasks) == 511
     programs = tmp_path / "programs.json"
-    write_programs(problems, programs)
-
+    programs.write_text(json.dumps({t.id: program_for(t, t.payload["reference"]) for t in tasks}))
     plain_out = tmp_path / "plain.json"
-    runner = tmp_path / "plain_runner.py"
-    runner.write_text(PLAIN_MAIN)
     plain = subprocess.Popen(  # runs on the other core while the sandbox works
-        [sys.executable, str(runner), str(programs), str(plain_out)], cwd=tmp_path
+        [sys.executable, "-c", PLAIN, str(programs), str(plain_out)], cwd=tmp_path
     )
-    sandboxed: dict[str, bool] = {}
-    with SyncSandbox(isolation="full", default_timeout=900.0, tmp_mb=512) as sandbox:
-        sandbox.put_file(programs, "programs.json")
-        assert sandbox.execute(RUNNER).status == "ok"
-        for start in range(0, len(problems), BATCH):
-            result = sandbox.execute(
-                f"import json\nprint(json.dumps(ds1000_batch('programs.json', {start}, "
-                f"{start + BATCH})))"
-            )
-            assert result.status == "ok", (result.error, result.notes)
-            sandboxed.update(json.loads(result.stdout))
-    assert plain.wait(timeout=900) == 0
-    baseline: dict[str, bool] = json.loads(plain_out.read_text())
+    replay = tmp_path / "references.jsonl"
+    replay.write_text(
+        "\n".join(json.dumps({"id": t.id, "code": t.payload["reference"]}) for t in tasks)
+    )
 
+    result = run_eval(f"ds1000:{shared / DS1000}", [f"replay:{replay}"], workers=1)
+
+    assert plain.wait(timeout=1800) == 0
+    baseline = {pid: verdict == "" for pid, verdict in json.loads(plain_out.read_text()).items()}
+    sandboxed = {r.task_id: r.passed for r in result.store.records()}
     assert set(baseline) == set(sandboxed) and len(baseline) == 511
     disagree = sorted((pid for pid in baseline if baseline[pid] != sandboxed[pid]), key=int)
     report = {pid: f"plain={baseline[pid]} sandbox={sandboxed[pid]}" for pid in disagree}
@@ -61,13 +65,13 @@ def test_ds1000_outcomes_match_a_plain_process(shared: Path, tmp_path: Path) -> 
     assert len(disagree) <= 511 // 100  # >= 99% agreement
     assert set(disagree) == set(EXPECTED_DISAGREEMENTS), report
 
-    by_id = {str(p["metadata"]["problem_id"]): p for p in problems}
+    by_id = {t.id: t for t in tasks}
     passing = [pid for pid in baseline if baseline[pid]][:SPOT_CHECK]
     failing = [pid for pid in baseline if not baseline[pid]][:SPOT_CHECK]
     for pid in passing + failing:
         fresh = subprocess.run(
             [sys.executable, "-c", "import sys\nexec(sys.stdin.read(), {})"],
-            input=program_for(by_id[pid]),
+            input=program_for(by_id[pid], by_id[pid].payload["reference"]),
             capture_output=True,
             text=True,
             cwd=tmp_path,

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from .cli_support import agentforge as cli
 
 
 @pytest.fixture(autouse=True)
 def _own_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENTFORGE_CONFIG_DIR", str(tmp_path / "config"))
-
-
-def cli(*args: str, state: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
-    return subprocess.run(
-        [sys.executable, "-m", "agentforge_jupyter.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_doctor_reports_a_corrupt_document_and_fails(tmp_path: Path) -> None:

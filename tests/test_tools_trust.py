@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,8 @@ from agentforge_jupyter.tools import (
 from agentforge_jupyter.tools.parse import normalize_source
 from agentforge_jupyter.tools.verify import judge_outcomes
 from agentforge_jupyter.trust import TrustStore
+
+from .cli_support import agentforge as cli
 
 HARMLESS = '''
 def triple(x: int) -> int:
@@ -47,17 +46,6 @@ def from_another_machine(store: StateDir, source: str, tmp_path: Path) -> None:
     """tools.json as a colleague's machine wrote it (verified there, not here)."""
     theirs = ToolRegistry(store, trust=TrustStore(tmp_path / "their-config"))
     theirs.store_verified(parse_tool(source), VerificationReport(True, "passed"))
-
-
-def cli(*args: str, state: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
-    return subprocess.run(
-        [sys.executable, "-m", "agentforge_jupyter.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_a_tool_verified_elsewhere_is_unverified_here_until_verified(

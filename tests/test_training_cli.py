@@ -16,6 +16,8 @@ from agentforge_jupyter.training.logtext import log_line
 from tests.conftest import require
 from tests.fakes import build_tiny_model
 
+from .cli_support import agentforge
+
 ROWS = [{"prompt": f"q{i}", "completion": f"print({i})"} for i in range(8)]
 
 
@@ -24,17 +26,6 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     missing = [m for m in ("torch", "transformers", "peft") if importlib.util.find_spec(m) is None]
     require(not missing, f"the train extra is missing {missing}: pip install -e '.[train]'")
     return build_tiny_model(tmp_path_factory.mktemp("cli") / "model", ["q1 print(1)"] * 8)
-
-
-def agentforge(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
-    return subprocess.run(
-        [sys.executable, "-m", "agentforge_jupyter.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
 
 
 def test_start_follow_status_list(tiny_model: str, tmp_path: Path, monkeypatch, capsys) -> None:

@@ -4,9 +4,6 @@ brains/trust.py, brains/urls.py, `agentforge state trust`)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ from agentforge_jupyter.brains.urls import UnsafeEndpointError, check_base_url, 
 from agentforge_jupyter.state import StateDir
 from agentforge_jupyter.trust import TrustStore
 
+from .cli_support import agentforge as cli
 from .fakes import FakeOpenAIServer
 
 SECRET = "aws-secret-value-do-not-send-0123456789"
@@ -38,17 +36,6 @@ def cloned_state(root: Path, items: dict, default: str | None = None) -> StateDi
         document["default"] = default
     (root / "brains.json").write_text(json.dumps(document))
     return StateDir(root)
-
-
-def cli(*args: str, state: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
-    return subprocess.run(
-        [sys.executable, "-m", "agentforge_jupyter.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_committed_default_brain_does_not_receive_a_secret_until_allowed(

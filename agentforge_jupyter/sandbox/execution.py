@@ -84,6 +84,7 @@ class ExecutionMixin:
             duration_s=time.monotonic() - started,
             state_lost=state_lost,
             notes=collector.summary_notes(),
+            sequence=collector.sequence,
         )
 
     async def _collect(

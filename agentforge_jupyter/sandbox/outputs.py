@@ -48,6 +48,8 @@ class OutputCollector:
     notes: list[str] = field(default_factory=list)
     received_chars: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    # The order outputs arrived in: ["stdout"|"stderr", chars kept] or ["display", index].
+    sequence: list[list[Any]] = field(default_factory=list)
     _kept: dict[str, int] = field(default_factory=lambda: {"stdout": 0, "stderr": 0})
 
     def handle(self, msg: dict[str, Any]) -> None:
@@ -63,6 +65,7 @@ class OutputCollector:
             self._error(content)
         elif kind == "clear_output":
             self.displays.clear()
+            self.sequence = [entry for entry in self.sequence if entry[0] != "display"]
 
     def _stream(self, content: dict[str, Any]) -> None:
         text = content.get("text")
@@ -77,6 +80,10 @@ class OutputCollector:
         kept = text[:room]
         getattr(self, name).append(kept)
         self._kept[name] += len(kept)
+        if self.sequence and self.sequence[-1][0] == name:
+            self.sequence[-1][1] += len(kept)
+        else:
+            self.sequence.append([name, len(kept)])
         if len(kept) < len(text):
             self._drop(name, len(text) - len(kept))
 
@@ -94,6 +101,7 @@ class OutputCollector:
             self._drop("unsafe or unsupported display")
         else:
             self.displays.append(display)
+            self.sequence.append(["display", len(self.displays) - 1])
 
     def _safe_display(self, data: dict[str, Any]) -> Display | None:
         if PNG in data:

@@ -53,6 +53,9 @@ class ExecutionResult:
     # Human-readable notes from the sandbox itself (e.g. "output truncated at 100000 chars",
     # "interrupted after 30 s; kernel restarted").
     notes: list[str] = field(default_factory=list)
+    # The order the outputs arrived in, so that a notebook shows them as the kernel did:
+    # ["stdout"|"stderr", chars] runs and ["display", index into displays].
+    sequence: list[list[Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -68,6 +71,7 @@ class ExecutionResult:
             "duration_s": round(self.duration_s, 6),
             "state_lost": self.state_lost,
             "notes": list(self.notes),
+            "sequence": [list(entry) for entry in self.sequence],
         }
 
     @classmethod
@@ -82,4 +86,5 @@ class ExecutionResult:
             duration_s=float(data.get("duration_s", 0.0)),
             state_lost=bool(data.get("state_lost", False)),
             notes=list(data.get("notes", [])),
+            sequence=[list(e) for e in data.get("sequence", []) if isinstance(e, list | tuple)],
         )

@@ -216,23 +216,3 @@ def _document_problem(data: Any, schema: str, version: int) -> str | None:
     if not isinstance(data.get("items"), dict):
         return "has no 'items' object"
     return None
-
-
-def _document_problem(data: Any, schema: str, version: int) -> str | None:
-    """Why ``data`` is not a valid document of this schema/version, or None if it is."""
-    if not isinstance(data, dict):
-        return f"does not hold a JSON object (found {type(data).__name__})"
-    found_schema = data.get("schema")
-    if found_schema != schema:
-        return f"has schema {found_schema!r}, expected {schema!r}"
-    found_version = data.get("version")
-    if not isinstance(found_version, int) or isinstance(found_version, bool) or found_version < 1:
-        return f"has no valid version number (found {found_version!r})"
-    if found_version > version:
-        return (
-            f"has version {found_version}, newer than this AgentForge supports ({version}); "
-            "upgrade agentforge_jupyter to use it"
-        )
-    if not isinstance(data.get("items"), dict):
-        return "has no 'items' object"
-    return None

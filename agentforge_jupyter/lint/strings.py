@@ -28,7 +28,7 @@ class StringChecks(NameChecks):
         # are inputs too (written to a style file, decoded and evaluated)
         if id(node) not in self.suppressed:
             value = node.value
-            text = value if isinstance(value, str) else bytes_text(cast(bytes, value))
+            text = value if value.__class__ is str else bytes_text(cast(bytes, value))
             self.check_string(text, node)
 
     def check_string(self, text: str, node: ast.AST) -> None:

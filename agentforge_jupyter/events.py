@@ -255,11 +255,11 @@ class RunRecorder:
             if done:
                 return
             while True:
-                event = await subscription.queue.get()
-                if event is None:
+                live = await subscription.queue.get()
+                if live is None:
                     return
-                if event.seq >= since_seq:
-                    yield event
+                if live.seq >= since_seq:
+                    yield live
         finally:
             with self._lock:
                 if subscription in self._streams:
@@ -279,7 +279,7 @@ class RunRecorder:
 def _check_payload(type: str, data: dict[str, Any]) -> None:
     if type not in EVENT_TYPES:
         raise EventError(f"unknown event type {type!r}; known: {', '.join(EVENT_TYPES)}")
-    missing = [k for k in EVENT_TYPES[type] if k not in data]  # type: ignore[index]
+    missing = [k for k in EVENT_TYPES[type] if k not in data]
     if missing:
         raise EventError(f"event {type!r} is missing its required payload key(s) {missing}")
     clash = [k for k in _RESERVED if k in data]

@@ -182,7 +182,7 @@ class OpenAIBrain:
                         raise self._convert(exc) from exc
                     failures.append((features, exc))
                     continue
-                except (openai.OpenAIError, json.JSONDecodeError, *_transport_errors()) as exc:
+                except _transport_errors(openai.OpenAIError, json.JSONDecodeError) as exc:
                     raise self._convert(exc) from exc
                 for failed, _exc in failures:
                     self.unsupported |= failed - features
@@ -197,7 +197,7 @@ class OpenAIBrain:
         async with self._client() as client:
             try:
                 return [model.id async for model in client.models.list()]
-            except (openai.OpenAIError, *_transport_errors()) as exc:
+            except _transport_errors(openai.OpenAIError) as exc:
                 raise self._convert(exc) from exc
 
     # -- requests
@@ -286,7 +286,7 @@ class OpenAIBrain:
                             on_delta(delta)
                     if choice.finish_reason:
                         finish = choice.finish_reason
-        except (openai.APIConnectionError, *_transport_errors()) as exc:
+        except _transport_errors(openai.APIConnectionError) as exc:
             raise self._broken_stream(len("".join(pieces)), exc) from exc
         finally:
             await stream.close()
@@ -423,10 +423,12 @@ def _ssl_context() -> ssl.SSLContext | None:
     return _SSL_CONTEXTS[key]
 
 
-def _transport_errors() -> tuple[type[BaseException], ...]:
+def _transport_errors(*also: type[BaseException]) -> tuple[type[BaseException], ...]:
+    """``also`` followed by the HTTP library's transport errors (built here rather than by
+    unpacking into an ``except`` tuple, which type checkers cannot follow)."""
     # The openai client wraps most transport errors, but not those raised while iterating a
     # stream; its HTTP library is httpx2 in current versions and httpx in older ones.
-    found: list[type[BaseException]] = []
+    found: list[type[BaseException]] = list(also)
     for module_name in ("httpx2", "httpx"):
         try:
             module = __import__(module_name)

@@ -107,7 +107,7 @@ def brain_from_spec(spec: BrainSpec) -> Brain:
     )
 
 
-def _add_max_tokens(settings: dict[str, Any], brain_class: type, spec: BrainSpec) -> None:
+def _add_max_tokens(settings: dict[str, Any], brain_class: type[Any], spec: BrainSpec) -> None:
     # Passed only to constructors that take it (RunPodBrain may forward it via **kwargs).
     if spec.max_tokens is None:
         return

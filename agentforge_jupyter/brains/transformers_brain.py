@@ -66,7 +66,8 @@ def load_model(base_model: str, adapter: str | None = None) -> tuple[Any, Any]:
             )
         try:
             tokenizer = AutoTokenizer.from_pretrained(base_model)
-            model = AutoModelForCausalLM.from_pretrained(base_model)
+            # the base model, or a PeftModel wrapping it when there is an adapter
+            model: Any = AutoModelForCausalLM.from_pretrained(base_model)
             if adapter:
                 from peft import PeftModel
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import hashlib
 import json
@@ -65,7 +66,7 @@ class DatasetRegistry:
                 found.append(DatasetInfo.from_record(key, data))
         return found
 
-    def problems(self) -> list[str]:
+    def problems(self) -> builtins.list[str]:
         """Why entries of datasets.json are not usable (hand edits, other tools), one per entry."""
         found = []
         for key, data in sorted(self._items().items()):

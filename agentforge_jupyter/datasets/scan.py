@@ -94,7 +94,8 @@ def _chunks(path: Path, fmt: str) -> Iterator[pd.DataFrame]:
 def _scan_chunks(
     chunks: Iterator[pd.DataFrame], expected: int, sample_rows: int, rng: np.random.Generator
 ) -> Scan:
-    rows, parts, minmax = 0, [], {}
+    rows, parts = 0, []
+    minmax: dict[str, tuple[float, float]] = {}
     for chunk in chunks:
         rows += len(chunk)
         minmax = _minmax(chunk, minmax)

@@ -64,7 +64,7 @@ def load_ds1000(path: str | Path) -> list[Task]:
         )
     opener = gzip.open if source.suffix == ".gz" else open
     tasks = []
-    with opener(source, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
+    with opener(source, "rt", encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if line.strip():
                 tasks.append(_task(_record(line, number, source), number, source))

@@ -31,7 +31,7 @@ class _Bindings:
     def bind(self, name: str, value: Value | None) -> None:
         self.values.setdefault(name, []).append(value)
 
-    def bind_target(self, target: ast.AST, value: Value | None, unpacked: bool = False) -> None:
+    def bind_target(self, target: ast.AST, value: ast.AST | None, unpacked: bool = False) -> None:
         if isinstance(target, ast.Name):
             self.explained.add(id(target))
             self.bind(target.id, Element(value) if unpacked and value is not None else value)

@@ -133,7 +133,7 @@ class CallChecks(StringChecks, OptionChecks, FileChecks, WriteChecks):
         """matplotlib's own plot functions (plt, ax, fig by convention) take **style freely."""
         if receiver.__class__ is not ast.Name:
             return False
-        name = receiver.id  # type: ignore[union-attr]
+        name = receiver.id
         return self.aliases.get(name, "").startswith("matplotlib") or name.startswith(
             _MATPLOTLIB_NAMES
         )
@@ -194,9 +194,7 @@ _OPTION_NAMES = frozenset({"backend", "plotting"})
 
 
 def _is_pandas_plot(fname: str, receiver: Receiver) -> bool:
-    return fname in PLOT_CALLS or (
-        receiver.__class__ is ast.Attribute and receiver.attr == "plot"  # type: ignore[union-attr]
-    )
+    return fname in PLOT_CALLS or (receiver.__class__ is ast.Attribute and receiver.attr == "plot")
 
 
 Handler = Callable[[CallChecks, ast.Call, str, Receiver], None]

@@ -9,6 +9,8 @@ other value could carry `@pd.io.common.os` or `__import__('os')` into the evalua
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from typing import Any
 
 from .bindings import Element, Resolver, Value
 
@@ -101,7 +103,8 @@ def _name(node: ast.Name, resolve: Resolver, depth: int) -> bool:
     return values is not None and _all(list(values), resolve, depth)
 
 
-_BY_TYPE = {
+# Each handler takes the node type it is registered for.
+_BY_TYPE: dict[type[ast.AST], Callable[[Any, Resolver, int], bool]] = {
     ast.Constant: _constant,
     ast.JoinedStr: _joined,
     ast.FormattedValue: _formatted,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from .apis import ATTR_TRIGGERS, IPY_MAGIC, IPY_SHELL, PANDAS_EVAL_METHODS, RC_NAMES
 from .base import CheckerBase
@@ -21,6 +22,10 @@ from .tables import (
 
 
 class NameChecks(CheckerBase):
+    if TYPE_CHECKING:
+        # Provided by OptionChecks, the sibling mixin both are combined with in CallChecks.
+        def report_rc_alias(self, node: ast.AST) -> None: ...
+
     # attribute names (direct, via getattr/attrgetter, in match patterns) ---------------------
     def check_attr_name(self, name: str, node: ast.AST, how: str = "") -> bool:
         """Report a forbidden attribute name; True when something was reported."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+from functools import partial
+from typing import cast
 
 from .apis import (
     EXPR_ATTR_RE,
@@ -26,7 +28,8 @@ class StringChecks(NameChecks):
         # are inputs too (written to a style file, decoded and evaluated)
         if id(node) not in self.suppressed:
             value = node.value
-            self.check_string(value if value.__class__ is str else bytes_text(value), node)
+            text = value if value.__class__ is str else bytes_text(cast(bytes, value))
+            self.check_string(text, node)
 
     def check_string(self, text: str, node: ast.AST) -> None:
         # Every pattern below needs '_' (dunders, frame names) or '.' (format fields, rc keys).
@@ -94,9 +97,8 @@ class StringChecks(NameChecks):
             if arg.__class__ is ast.Constant and isinstance(arg.value, str):
                 self.check_expression_string(arg.value, arg)
             elif arg.__class__ is not ast.JoinedStr or not self.check_fstring_names(arg, fname):
-                self.deferred.append(
-                    lambda resolve, arg=arg: self.resolve_expression(arg, fname, resolve)
-                )
+                # partial binds this loop's arg, as a default argument would
+                self.deferred.append(partial(self.resolve_expression, arg, fname))
 
     def check_fstring_names(self, arg: ast.JoinedStr, fname: str) -> bool:
         """Literal parts of an f-string checked like a literal; True when something was reported

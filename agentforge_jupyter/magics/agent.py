@@ -189,7 +189,7 @@ class AgentMagics(StateMagics):
         return agent
 
     def _frame(self, variable: str, keep_attrs: bool) -> pd.DataFrame:
-        frame = self.shell.user_ns.get(variable)
+        frame = self.ipython().user_ns.get(variable)
         if not isinstance(frame, pd.DataFrame):
             raise UsageError(f"--df {variable}: no DataFrame of that name in this notebook")
         if keep_attrs or not frame.attrs:
@@ -226,7 +226,7 @@ class AgentMagics(StateMagics):
             notice("nothing inserted:", text="the run has no plan")
             return
         cell = inserted_cell(run, self.store())
-        self.shell.set_next_input(cell.source, replace=False)
+        self.ipython().set_next_input(cell.source, replace=False)
         for label, reasons in cell.blocked:
             notice(
                 "inserted commented out:",
@@ -281,7 +281,7 @@ class AgentMagics(StateMagics):
         if self.session is None or self.session.sandbox is None:
             raise UsageError("no agent session yet: run an %%agent cell first")
         frame = run_sync(self.session.sandbox.get_dataframe(args.name))
-        self.shell.user_ns[target] = frame
+        self.ipython().user_ns[target] = frame
         return frame
 
     @magic_arguments()

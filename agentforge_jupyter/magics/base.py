@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics
 from IPython.core.magic_arguments import (
     ArgDecorator,
@@ -39,6 +40,15 @@ class StateMagics(Magics):
 
     def store(self) -> StateDir:
         return StateDir(self.state_dir or None)
+
+    def ipython(self) -> InteractiveShell:
+        """The shell these magics were registered with (`self.shell`, never None once loaded)."""
+        if self.shell is None:
+            raise UsageError(
+                "These AgentForge magics are not attached to an IPython shell: load them with "
+                "%load_ext agentforge_jupyter."
+            )
+        return self.shell
 
 
 class HelpShown(Exception):

@@ -38,7 +38,7 @@ class ToolMagics(StateMagics):
         except ToolRejectedError as exc:
             print(str(exc))  # the report: findings or failing examples, expected vs got
             raise
-        self.shell.run_cell(tool.source, store_history=False, silent=True)
+        self.ipython().run_cell(tool.source, store_history=False, silent=True)
         print(
             f"registered {tool.name}@{tool.version} (verified: its doctests passed in the sandbox)"
         )

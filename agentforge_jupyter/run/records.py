@@ -303,8 +303,8 @@ def load_run(run_dir: str | Path, *, state_root: str | Path | None = None) -> Ru
     return run
 
 
-_TEXT_FIELDS = ("brain", "brain_kind", "model", "session_id", "reason", "insights_text")
-_TEXT_FIELDS += ("insights_error", "isolation")
+_TEXT_FIELDS: tuple[str, ...] = ("brain", "brain_kind", "model", "session_id", "reason")
+_TEXT_FIELDS += ("insights_text", "insights_error", "isolation")
 _FLOAT_FIELDS = ("started", "duration_s", "brain_s", "exec_s")
 _INT_FIELDS = ("brain_calls", "prompt_tokens", "completion_tokens")
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
@@ -189,7 +189,8 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
     async def _connect(self, km: AsyncKernelManager) -> None:
         """Connect through host-only hard links to the kernel's sockets (channels.py)."""
         assert self.dirs is not None
-        info = km.get_connection_info()
+        # a TypedDict, read here with keys built from the channel names
+        info = cast("dict[str, Any]", km.get_connection_info())
         names = [channels.socket_name(km.ip, int(info[f"{c}_port"])) for c in channels.CONNECTED]
         await channels.wait_bound(self.dirs.ipc, names, km.is_alive, self.config.startup_timeout)
         channels.link_sockets(self.dirs.ipc, self.dirs.links, names)

@@ -137,14 +137,17 @@ def _jump_to(label: str, here: int, labels: dict[str, int]) -> int:
     return offset
 
 
+# (opcode, true-target, false-target, k); a target is a label or 0 (next insn).
+_Insn = tuple[int, str | int, str | int, int]
+
+
 def build_program(machine: str | None = None, deny_exec: bool = True) -> bytes:
     """The filter as packed `struct sock_filter` instructions."""
     arch = arch_for(machine)
     denied = [arch.numbers[n] for n in DENIED if n in arch.numbers]
     if deny_exec:
         denied += [arch.numbers["execve"], arch.numbers["execveat"]]
-    # Body: (opcode, true-target, false-target, k); a target is a label or 0 (next insn).
-    body: list[tuple[int, str | int, str | int, int]] = [
+    body: list[_Insn] = [
         (_BPF_LD_W_ABS, 0, 0, _OFF_ARCH),
         (_BPF_JEQ_K, 0, "deny", arch.audit_arch),
         (_BPF_LD_W_ABS, 0, 0, _OFF_NR),
@@ -154,13 +157,16 @@ def build_program(machine: str | None = None, deny_exec: bool = True) -> bytes:
         (_BPF_JEQ_K, "socket", 0, arch.numbers["socket"]),
         (_BPF_JEQ_K, "clone", "allow", arch.numbers["clone"]),
     ]
-    socket = [(_BPF_LD_W_ABS, 0, 0, _OFF_ARG0)]
+    socket: list[_Insn] = [(_BPF_LD_W_ABS, 0, 0, _OFF_ARG0)]
     socket += [(_BPF_JEQ_K, "allow", 0, family) for family in ALLOWED_FAMILIES]
     # ZeroMQ resolves interfaces through NETLINK_ROUTE (getifaddrs) and aborts without it; in
     # the sandbox's own network namespace it only shows the sandbox's loopback.
     socket += [(_BPF_JEQ_K, 0, "deny", AF_NETLINK), (_BPF_LD_W_ABS, 0, 0, _OFF_ARG2)]
     socket += [(_BPF_JEQ_K, "allow", "deny", NETLINK_ROUTE)]
-    clone = [(_BPF_LD_W_ABS, 0, 0, _OFF_ARG0), (_BPF_JSET_K, "deny", "allow", NAMESPACE_FLAGS)]
+    clone: list[_Insn] = [
+        (_BPF_LD_W_ABS, 0, 0, _OFF_ARG0),
+        (_BPF_JSET_K, "deny", "allow", NAMESPACE_FLAGS),
+    ]
     labels = {"socket": len(body)}
     labels["clone"] = labels["socket"] + len(socket)
     labels["allow"] = labels["clone"] + len(clone)

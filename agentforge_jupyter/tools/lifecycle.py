@@ -31,11 +31,13 @@ __all__ = ["ToolLifecycle", "gate_candidate"]
 class ToolLifecycle:
     """Life-cycle methods of :class:`~.registry.ToolRegistry` (which provides the rest)."""
 
-    document: Document
     verdicts: LocalVerdicts
     policy: LintPolicy | None
 
     if TYPE_CHECKING:  # provided by ToolRegistry
+
+        @property
+        def document(self) -> Document: ...
 
         def _not_found(self, name: str) -> ToolNotFoundError: ...
         def get(self, ref: str, version: int | None = None) -> Tool: ...

@@ -164,7 +164,7 @@ def _verified(call: dict[str, Any] | None, request: BrainRequest) -> list[dict[s
 
 
 def _run_examples(reader: _RunReader, run: Run, report: DataReport) -> list[dict[str, Any]]:
-    base = {
+    base: dict[str, Any] = {
         "goal": run.goal,
         "dataset": reader.profile(run),
         "tools": _tools(run),

@@ -9,6 +9,7 @@ follow and re-attach to.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import secrets
@@ -85,7 +86,7 @@ class TrainingJobs:
             job = log.read()
         return job
 
-    def events(self, job_id: str, after_seq: int = -1) -> list[dict[str, Any]]:
+    def events(self, job_id: str, after_seq: int = -1) -> builtins.list[dict[str, Any]]:
         return self.log(job_id).events(after_seq)
 
     def follow(self, job_id: str, after_seq: int = -1, poll: float = 0.05) -> Iterator[dict]:

@@ -140,7 +140,8 @@ def _load(spec: JobSpec) -> tuple[Any, Any]:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
     config = LoraConfig(
         r=spec.lora_r,
-        lora_alpha=spec.lora_alpha,
+        # peft annotates int but only divides by it (scaling = alpha / r); specs allow floats
+        lora_alpha=spec.lora_alpha,  # type: ignore[arg-type]
         lora_dropout=spec.lora_dropout,
         target_modules=spec.target_modules,
         bias="none",
@@ -252,7 +253,7 @@ def _check_adapter(directory: Path) -> None:
 def _log_callback(thread: _TrainingThread) -> Any:
     from transformers import TrainerCallback
 
-    class LogRecords(TrainerCallback):  # type: ignore[misc]
+    class LogRecords(TrainerCallback):
         """Turns each Trainer log into a record; stops training when the job is cancelled."""
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:

@@ -217,7 +217,7 @@ def spec_from_text(
         intent=intent,
         value=value or _pick(_VALUE_PREFERENCE, numeric),
         group=explicit_group or context_group or _pick(_GROUP_PREFERENCE, groups),
-        date=next((n for n in mentioned if n in dates), None) or (dates or [None])[0],
+        date=next((n for n in mentioned if n in dates), None) or (dates[0] if dates else None),
     )
     spec.agg = _agg(text, spec.value)
     spec.top_n, spec.ascending = _top_n(text)

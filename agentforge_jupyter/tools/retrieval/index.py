@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,19 +35,25 @@ COLUMN_BONUS = 0.25
 CANDIDATES = 50
 
 
+# Members are read-only properties so that implementations may narrow their types.
 class _Trust(Protocol):
-    path: Path
+    @property
+    def path(self) -> Path: ...
 
 
 class _Verdicts(Protocol):
-    trust: _Trust
+    @property
+    def trust(self) -> _Trust: ...
 
 
 class ToolSource(Protocol):
     """What the index needs of a registry."""
 
-    path: Path
-    verdicts: _Verdicts
+    @property
+    def verdicts(self) -> _Verdicts: ...
+
+    @property
+    def path(self) -> Path: ...
 
     def active(self) -> list[Tool]: ...
 
@@ -158,9 +164,9 @@ def _fields(record: dict[str, Any]) -> dict[str, list[str]]:
 def build_index(records: list[dict[str, Any]]) -> ToolIndex:
     """Index tool records (``Tool.to_dict()`` shape); callers pass the active versions."""
     index = ToolIndex()
-    weighted: list[Counter[str]] = []
+    weighted: list[defaultdict[str, float]] = []  # weighted term frequencies
     for record in records:
-        tf: Counter[str] = Counter()
+        tf: defaultdict[str, float] = defaultdict(float)
         for field_name, tokens in _fields(record).items():
             for token in tokens:
                 tf[token] += FIELD_WEIGHTS[field_name]

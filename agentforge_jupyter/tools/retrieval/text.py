@@ -6,6 +6,7 @@ from __future__ import annotations
 import doctest
 import functools
 import re
+from typing import Any
 
 __all__ = ["WORD_RE", "prose", "query_terms", "stem", "tokenize"]
 
@@ -129,7 +130,7 @@ _NORMAL = {"daily": "day", "annual": "year", "annually": "year"}
 
 
 @functools.lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer() -> Any:  # snowballstemmer ships no type hints
     import snowballstemmer
 
     return snowballstemmer.stemmer("english")

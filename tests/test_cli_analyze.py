@@ -199,3 +199,9 @@ def _wait_for_event(state: Path, kind: str, process: subprocess.Popen) -> Path:
                 return path
         time.sleep(0.2)
     raise AssertionError(f"no {kind} event within the time allowed")
+
+
+def test_steps_follow_the_same_rule_as_the_magic(tmp_path: Path) -> None:
+    refused = agentforge("analyze", "revenue by region", "--steps", "0", state=tmp_path / "s")
+    assert refused.returncode == 2
+    assert "positive whole number" in refused.stderr and "Traceback" not in refused.stderr

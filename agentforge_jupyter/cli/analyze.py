@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..agent import Agent, RunLimits
+from ..agent import DEFAULT_MAX_STEPS, Agent, RunLimits, validate_steps
 from ..events import Event
 from ..export import check_export_target, write_export
 from ..sanitize import terminal_text
@@ -29,7 +29,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--dataset", default="sales_q3", help="a registered dataset name, or a file to add first"
     )
     parser.add_argument("--brain", help="a brain name (default: the configured default brain)")
-    parser.add_argument("--steps", type=int, default=8, help="most plan steps to run (default 8)")
+    parser.add_argument(
+        "--steps",
+        type=validate_steps,
+        default=DEFAULT_MAX_STEPS,
+        help=f"most plan steps to run (default {DEFAULT_MAX_STEPS})",
+    )
     parser.add_argument("--repairs", type=int, default=2, help="repairs per step (default 2)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per step execution")
     parser.add_argument(
@@ -39,6 +44,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "in /) with a copy of its data",
     )
     parser.add_argument("--json", action="store_true", help="print the run as JSON at the end")
+    parser.add_argument(
+        "--propose-tools",
+        action="store_true",
+        help="after the run, ask the brain once for reusable tools (verified before shown)",
+    )
     parser.add_argument(
         "--verbose", action="store_true", help="print full tracebacks and error messages"
     )
@@ -80,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 limits=RunLimits(max_steps=args.steps),
                 repairs=args.repairs,
                 step_timeout=args.timeout,
-                propose_tools=True,
+                propose_tools=args.propose_tools,
                 auto_register=args.auto_register,
             ) as agent:
                 result = agent.run(args.goal, on_event=printer)

@@ -2,7 +2,7 @@
 share of the time spent inside the sandbox kernel. Prints a table, writes results/eval.json, and
 exits non-zero when a target is missed.
 
-    python benchmarks/eval.py [--tasks 60]
+    python benchmarks/eval.py [--tasks 120]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def measure(tasks: int, workers: int, replay: Path, state: StateDir) -> dict[str
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tasks", type=int, default=60)
+    parser.add_argument("--tasks", type=int, default=120)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         replay = Path(tmp) / "references.jsonl"

@@ -1,8 +1,8 @@
-"""The CLI's one text-table helper."""
+"""CLI output: the shared text table (agentforge_jupyter.text_table) and inert JSON."""
 
 from __future__ import annotations
 
-from agentforge_jupyter.cli._io import text_table
+from agentforge_jupyter.text_table import text_table
 
 
 def test_numbers_align_right_text_left_and_cells_stay_on_one_line() -> None:

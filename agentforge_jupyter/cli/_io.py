@@ -10,7 +10,6 @@ from typing import Any
 
 from ..datasets import DatasetRegistry
 from ..errors import AgentForgeError
-from ..sanitize import one_line
 from ..state import StateDir
 
 # JSON escapes C0 controls itself; these it would print raw (C1 controls such as the 8-bit
@@ -38,25 +37,3 @@ def read_source(path: str) -> str:
 def registry() -> DatasetRegistry:
     """The dataset registry of the state directory; the sample is registered on first use."""
     return DatasetRegistry.opened(StateDir())
-
-
-def text_table(header: list[str], rows: list[list[Any]], *, max_width: int | None = None) -> str:
-    """The one text-table renderer of the CLI: columns padded, numbers right-aligned, each cell
-    on one line with no control characters (cells may hold data or model text), cells longer
-    than `max_width` cut with an ellipsis."""
-    cells = [[one_line(c, max_width) for c in row] for row in [header, *rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    numeric = [bool(rows) and all(_is_number(row[i]) for row in rows) for i in range(len(header))]
-    lines = [
-        "  ".join(
-            c.rjust(w) if right else c.ljust(w)
-            for c, w, right in zip(r, widths, numeric, strict=True)
-        ).rstrip()
-        for r in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

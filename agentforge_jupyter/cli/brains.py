@@ -8,7 +8,8 @@ from typing import Any
 
 from ..brains.registry import BrainEntry, BrainRegistry, BrainSpec
 from ..sanitize import one_line, terminal_text
-from ._io import print_json, text_table
+from ..text_table import text_table
+from ._io import print_json
 
 
 def register(commands: argparse._SubParsersAction) -> None:

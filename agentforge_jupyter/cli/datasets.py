@@ -7,7 +7,8 @@ import sys
 
 from ..datasets import profile_text
 from ..sanitize import terminal_text
-from ._io import print_json, registry, text_table
+from ..text_table import text_table
+from ._io import print_json, registry
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -13,9 +13,10 @@ import time
 from typing import Any
 
 from ..sanitize import terminal_text
+from ..text_table import text_table
 from ..training import TERMINAL, TrainingJobs
 from ..training.logtext import log_line
-from ._io import print_json, text_table
+from ._io import print_json
 
 STATUS_FIELDS = ("id", "name", "status", "backend", "step", "max_steps", "loss", "eval_loss")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..sanitize import one_line, terminal_text
+from ..text_table import text_table
 from .model import Tool
 from .retrieval import ToolHit
 
@@ -23,16 +24,10 @@ def tools_table(tools: Sequence[Tool]) -> str:
     ids in full, so they can be looked up), summary."""
     if not tools:
         return "No tools registered. Add one with `agentforge tools add PATH`."
-    width = max(len(t.name) for t in tools)
-    origin = max(4, *(len(_provenance(t)) for t in tools))
-    lines = [f"{'NAME':<{width}}  VER  STATUS      {'FROM':<{origin}}  SUMMARY"]
-    for t in tools:
-        summary = one_line(t.summary)
-        summary = summary if len(summary) <= 70 else summary[:67] + "..."
-        lines.append(
-            f"{t.name:<{width}}  {t.version:>3}  {t.trust_label:<10}  "
-            f"{_provenance(t):<{origin}}  {summary}"
-        )
+    rows = [
+        [t.name, t.version, t.trust_label, _provenance(t), one_line(t.summary, 70)] for t in tools
+    ]
+    lines = [text_table(["NAME", "VER", "STATUS", "FROM", "SUMMARY"], rows)]
     if any(t.trust_label == "unverified" for t in tools):
         lines.append(
             "unverified: stored as verified elsewhere, not yet on this machine; runs do not use "
@@ -44,11 +39,8 @@ def tools_table(tools: Sequence[Tool]) -> str:
 def hits_table(hits: Sequence[ToolHit]) -> str:
     if not hits:
         return "No matching tools."
-    width = max(len(h.ref) for h in hits)
-    lines = [f"{'TOOL':<{width}}  SCORE  FIT    SIGNATURE"]
-    for h in hits:
-        lines.append(f"{h.ref:<{width}}  {h.score:5.2f}  {h.column_fit:+.2f}  {h.signature}")
-    return "\n".join(lines)
+    rows = [[h.ref, f"{h.score:5.2f}", f"{h.column_fit:+.2f}", h.signature] for h in hits]
+    return text_table(["TOOL", "SCORE", "FIT", "SIGNATURE"], rows)
 
 
 def describe_tool(tool: Tool, versions: Sequence[Tool] = ()) -> str:

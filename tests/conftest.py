@@ -72,3 +72,24 @@ def magic_shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     if magics is not None:
         magics.close_session()
     InteractiveShell.clear_instance()
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    """A fresh state directory (a test module may define its own `store` instead)."""
+    from agentforge_jupyter.state import StateDir
+
+    return StateDir(tmp_path / "state")
+
+
+@pytest.fixture
+async def sandbox(store):
+    """A started plain (unisolated) sandbox kernel for agent tests, shut down afterwards."""
+    from agentforge_jupyter.sandbox import KernelSandbox
+
+    sb = KernelSandbox(isolation="none", datasets_dir=str(store.data_dir), interrupt_grace=1.0)
+    await sb.start()
+    try:
+        yield sb
+    finally:
+        await sb.shutdown()

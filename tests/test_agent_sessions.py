@@ -13,35 +13,9 @@ from agentforge_jupyter.agent import (
     AgentSession,
 )
 from agentforge_jupyter.events import read_events
-from agentforge_jupyter.sandbox import KernelSandbox
 from agentforge_jupyter.sandbox.result import PNG
-from agentforge_jupyter.state import StateDir
+from tests.agent_support import make_agent, types
 from tests.fakes import FRAME, QueuedBrain, code, plan_json, wait_for_event
-
-
-@pytest.fixture
-def store(tmp_path) -> StateDir:
-    return StateDir(tmp_path / "state")
-
-
-@pytest.fixture
-async def sandbox(store):
-    sb = KernelSandbox(isolation="none", datasets_dir=str(store.data_dir), interrupt_grace=1.0)
-    await sb.start()
-    try:
-        yield sb
-    finally:
-        await sb.shutdown()
-
-
-def make_agent(brain, sandbox, store, **options) -> Agent:
-    options.setdefault("dataset", FRAME)
-    return Agent(brain=brain, sandbox=sandbox, state=store, **options)
-
-
-def types(run) -> list[str]:
-    return [e.type for e in run.events]
-
 
 # --------------------------------------------------------------------------- cancellation
 

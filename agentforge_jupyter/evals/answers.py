@@ -12,13 +12,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .tasks import EvalError, Task
+from .tasks import EvalError, Task, read_id_records
 
 Mode = Literal["completion", "agent"]
 REPLAY_PREFIX = "replay:"
@@ -53,15 +52,7 @@ def _read_replay(path: Path) -> dict[str, str]:
     if not path.is_file():
         raise EvalError(f"replay file {str(path)!r} not found.")
     answers: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalError(f"{path} line {number}: not JSON ({exc.msg}).") from exc
-        if not isinstance(record, dict) or "id" not in record:
-            raise EvalError(f"{path} line {number}: expected an object with an 'id'.")
+    for number, record in read_id_records(path):
         answers[str(record["id"])] = _answer_text(record, path, number)
     return answers
 

@@ -10,12 +10,11 @@ left out of the benchmark's accuracies (as its script does); we also count it as
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-from .tasks import EvalError, Task
+from .tasks import EvalError, Task, read_id_records
 
 ANSWER_RE = re.compile(r"@(\w+)\[(.*?)\]")
 QUESTIONS_GLOB = ("*questions*.jsonl",)
@@ -44,18 +43,7 @@ def _one(root: Path, kind: str) -> Path:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalError(f"{path} line {number}: not JSON ({exc.msg}).") from exc
-        if not isinstance(record, dict) or "id" not in record:
-            raise EvalError(f"{path} line {number}: expected an object with an 'id'.")
-        records.append(record)
-    return records
+    return [record for _, record in read_id_records(path)]
 
 
 def _task(question: dict[str, Any], labels: dict[str, dict[str, Any]], root: Path) -> Task:

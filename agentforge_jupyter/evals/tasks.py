@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..errors import AgentForgeError
@@ -66,3 +68,20 @@ class TaskRecord:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise EvalError(f"an evaluation record is malformed ({exc}): {data!r:.120}") from exc
+
+
+def read_id_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL file of objects with an `id`;
+    an error names the line."""
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalError(f"{path} line {number}: not JSON ({exc.msg}).") from exc
+        if not isinstance(record, dict) or "id" not in record:
+            raise EvalError(f"{path} line {number}: expected an object with an 'id'.")
+        records.append((number, record))
+    return records

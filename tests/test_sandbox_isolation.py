@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from agentforge_jupyter.errors import IsolationUnavailableError
@@ -185,3 +186,17 @@ def test_reduced_isolation_works_without_proc_and_without_seccomp(no_bubblewrap,
     assert any("sparc64" in str(w.message) for w in warned)
     assert "Seccomp:\\t0" in seccomp_line  # the launcher was told not to load it
     assert not left
+
+
+def test_concurrent_shutdowns_stop_the_kernel_once_without_error() -> None:
+    """A closing session can race a run's own teardown; both shutdowns must succeed."""
+
+    async def scenario() -> tuple[bool, bool]:
+        sandbox = KernelSandbox()
+        await sandbox.start()
+        kernel_pid = sandbox._root_pid()
+        await asyncio.gather(sandbox.shutdown(), sandbox.shutdown())
+        return await sandbox.is_alive(), psutil.pid_exists(kernel_pid)
+
+    alive, pid_left = asyncio.run(scenario())
+    assert not alive and not pid_left

@@ -245,19 +245,21 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         await self._start_kernel()
 
     async def _stop_kernel(self) -> None:
+        # Take ownership before the first await: a shutdown may race a restart or a second
+        # shutdown (a closing session while a run tears down), and each must stop a kernel once.
         members = self._members()
-        if self._watch is not None:
-            self._watch.close()
-            self._watch = None
-        if self._kc is not None:
-            self._kc.stop_channels()
-            self._kc.context.destroy(linger=0)
-            self._kc = None
-        if self._km is not None:
+        watch, self._watch = self._watch, None
+        kc, self._kc = self._kc, None
+        km, self._km = self._km, None
+        if watch is not None:
+            watch.close()
+        if kc is not None:
+            kc.stop_channels()
+            kc.context.destroy(linger=0)
+        if km is not None:
             with contextlib.suppress(Exception):  # a dead kernel may fail to shut down cleanly
-                await self._km.shutdown_kernel(now=True)
-            self._km.context.destroy(linger=0)
-            self._km = None
+                await km.shutdown_kernel(now=True)
+            km.context.destroy(linger=0)
         await asyncio.to_thread(processes.wait_gone, members, 5.0)
         if self.sandbox_user is not None:
             # RLIMIT_NPROC counts per uid: a fork bomb's last children must be gone before

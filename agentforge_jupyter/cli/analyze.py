@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..agent import DEFAULT_MAX_STEPS, Agent, RunLimits, validate_steps
+from ..argtypes import non_negative_int, positive_float
 from ..events import Event
 from ..export import check_export_target, write_export
 from ..sanitize import terminal_text
@@ -35,8 +36,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=DEFAULT_MAX_STEPS,
         help=f"most plan steps to run (default {DEFAULT_MAX_STEPS})",
     )
-    parser.add_argument("--repairs", type=int, default=2, help="repairs per step (default 2)")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per step execution")
+    parser.add_argument(
+        "--repairs", type=non_negative_int, default=2, help="repairs per step (default 2)"
+    )
+    parser.add_argument(
+        "--timeout", type=positive_float, default=60.0, help="seconds per step execution"
+    )
     parser.add_argument(
         "--export",
         metavar="PATH",

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
+from ..argtypes import non_negative_float, non_negative_int, positive_float, positive_int
 from ..brains.registry import BrainEntry, BrainRegistry, BrainSpec
 from ..sanitize import one_line, terminal_text
 from ..text_table import text_table
@@ -31,11 +32,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument(
         "--api-key-env", help="NAME of the environment variable holding the key (never the key)"
     )
-    add.add_argument("--timeout", type=float, default=60.0)
-    add.add_argument("--retries", type=int, default=2)
-    add.add_argument("--temperature", type=float, default=0.2)
+    add.add_argument("--timeout", type=positive_float, default=60.0)
+    add.add_argument("--retries", type=non_negative_int, default=2)
+    add.add_argument("--temperature", type=non_negative_float, default=0.2)
     add.add_argument(
-        "--max-tokens", type=int, metavar="N", help="cap on each reply's tokens (default: none)"
+        "--max-tokens",
+        type=positive_int,
+        metavar="N",
+        help="cap on each reply's tokens (default: none)",
     )
     add.add_argument(
         "--allow-link-local",

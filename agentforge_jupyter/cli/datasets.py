@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..argtypes import positive_int
 from ..datasets import profile_text
 from ..sanitize import terminal_text
 from ..text_table import text_table
@@ -34,7 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     preview = sub.add_parser("preview", help="show the first rows")
     preview.add_argument("name")
-    preview.add_argument("-n", type=int, default=10, help="rows to show (default 10)")
+    preview.add_argument("-n", type=positive_int, default=10, help="rows to show (default 10)")
     preview.add_argument("--json", action="store_true")
     preview.set_defaults(func=preview_dataset)
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..argtypes import positive_float, positive_int
 from ..sanitize import terminal_text
 from ._io import print_json
 
@@ -33,12 +34,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         default="completion",
         help="one prompt, one answer (the benchmark's protocol) or the agent loop",
     )
-    parser.add_argument("--limit", type=int, help="at most N tasks")
+    parser.add_argument("--limit", type=positive_int, help="at most N tasks")
     parser.add_argument("--library", help="DS-1000: only this library (Pandas, Numpy)")
     parser.add_argument("--level", help="DABench: only this level (easy, medium, hard)")
     parser.add_argument("--seed", type=int, help="sample --limit tasks at random with this seed")
-    parser.add_argument("--workers", type=int, help="parallel sandboxes (default: the cores)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per task")
+    parser.add_argument(
+        "--workers", type=positive_int, help="parallel sandboxes (default: the cores)"
+    )
+    parser.add_argument("--timeout", type=positive_float, default=120.0, help="seconds per task")
     parser.add_argument("--resume", metavar="ID", help="finish an interrupted evaluation")
     parser.add_argument("--out", metavar="DIR", help="also copy the results to DIR")
     parser.add_argument("--report", metavar="PATH.ipynb", help="write a notebook with the tables")
@@ -60,21 +63,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> Any:
     from ..evals import run_eval
+    from ..evals.service import options_from
 
     progress = None if args.json else _progress
-    return run_eval(
-        args.suite,
-        args.brain,
-        mode=args.mode,
-        limit=args.limit,
-        library=args.library,
-        level=args.level,
-        seed=args.seed,
-        workers=args.workers,
-        timeout=args.timeout,
-        resume=args.resume,
-        on_record=progress,
-    )
+    return run_eval(args.suite, args.brain, **options_from(args), on_record=progress)
 
 
 def _show(eval_id: str) -> Any:

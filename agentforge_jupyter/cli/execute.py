@@ -7,6 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from ..argtypes import positive_float
 from ..lint import has_errors, lint
 from ..sandbox import ExecutionResult, KernelSandbox
 from ..sandbox.outputs import table_to_text
@@ -18,7 +19,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("exec", help="lint, then run code in the sandbox kernel")
     parser.add_argument("path", help="a .py file, or - for standard input")
     parser.add_argument("--dataset", help="load this dataset as `df` first")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds (default 60)")
+    parser.add_argument("--timeout", type=positive_float, default=60.0, help="seconds (default 60)")
     parser.add_argument("--no-lint", action="store_true", help="skip the linter (trusted code)")
     parser.add_argument("--json", action="store_true", help="print the ExecutionResult as JSON")
     parser.set_defaults(func=run)

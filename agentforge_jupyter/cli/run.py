@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..argtypes import positive_float
 from ..notebook_runner import RunData, run_notebook_file
 from ..sanitize import terminal_text
 from ._io import registry
@@ -21,7 +22,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--dataset", help="a registered dataset: mounted read-only, loaded as df, and data_path"
     )
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per cell (default 60)")
+    parser.add_argument(
+        "--timeout", type=positive_float, default=60.0, help="seconds per cell (default 60)"
+    )
     parser.add_argument(
         "--output", metavar="PATH", help="where to write it (default: NOTEBOOK-executed.ipynb)"
     )

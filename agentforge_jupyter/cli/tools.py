@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..argtypes import positive_int
 from ._io import print_json
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     search = sub.add_parser("search", help="tools relevant to a goal (what a run retrieves)")
     search.add_argument("query")
-    search.add_argument("-k", type=int, default=5)
+    search.add_argument("-k", type=positive_int, default=5)
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=search_tools)
 

@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any
 
+from ..argtypes import fraction, positive_float, positive_int
 from ..sanitize import terminal_text
 from ..text_table import text_table
 from ..training import TERMINAL, TrainingJobs
@@ -55,15 +56,15 @@ def _start_parser(sub: argparse._SubParsersAction) -> None:
     start.add_argument("--backend", choices=("local", "runpod"), default="local")
     start.add_argument("--endpoint", help="RunPod Serverless endpoint id (backend runpod)")
     schedule = start.add_mutually_exclusive_group()
-    schedule.add_argument("--steps", type=int)
-    schedule.add_argument("--epochs", type=float)
-    start.add_argument("--lr", type=float, default=2e-4)
-    start.add_argument("--rank", type=int, default=8)
-    start.add_argument("--alpha", type=float, default=16.0)
-    start.add_argument("--dropout", type=float, default=0.05)
+    schedule.add_argument("--steps", type=positive_int)
+    schedule.add_argument("--epochs", type=positive_float)
+    start.add_argument("--lr", type=positive_float, default=2e-4)
+    start.add_argument("--rank", type=positive_int, default=8)
+    start.add_argument("--alpha", type=positive_float, default=16.0)
+    start.add_argument("--dropout", type=fraction, default=0.05)
     start.add_argument("--target-modules", help="comma-separated, e.g. q_proj,v_proj")
-    start.add_argument("--batch-size", type=int, default=4)
-    start.add_argument("--max-seq-len", type=int, default=1024)
+    start.add_argument("--batch-size", type=positive_int, default=4)
+    start.add_argument("--max-seq-len", type=positive_int, default=1024)
     start.add_argument("--eval-data", help="held-out JSONL, same formats")
     start.add_argument("--seed", type=int, default=0)
     start.add_argument("--json", action="store_true", help='print {"id": ...}')
@@ -77,7 +78,7 @@ def _data_parser(sub: argparse._SubParsersAction) -> None:
     data.add_argument("--brain", help="only runs made by this brain")
     data.add_argument("--since", help="only runs started on or after this date (YYYY-MM-DD)")
     data.add_argument("--out", required=True, help="training JSONL; held-out goes beside it")
-    data.add_argument("--eval-fraction", type=float, default=0.1)
+    data.add_argument("--eval-fraction", type=fraction, default=0.1)
     data.add_argument("--seed", type=int, default=0)
     data.add_argument("--json", action="store_true")
     data.set_defaults(func=make_data)

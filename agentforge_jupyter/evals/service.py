@@ -94,6 +94,16 @@ def run_eval(
     return EvalResult(id=store.id, spec=spec, summary=summary, store=store)
 
 
+#: The `run_eval` options that `agentforge eval` and `%agent_eval` both take, by the names their
+#: parsers store them under.
+SHARED_OPTIONS = ("mode", "limit", "library", "level", "seed", "workers", "timeout", "resume")
+
+
+def options_from(args: object) -> dict[str, Any]:
+    """`run_eval` keyword arguments from a front end's parsed arguments."""
+    return {name: getattr(args, name) for name in SHARED_OPTIONS}
+
+
 def _new_spec(
     suite: str,
     brains: list[str],

@@ -19,6 +19,7 @@ from traitlets import Float, Int, Unicode
 
 from .._loop import run_sync
 from ..agent import DEFAULT_MAX_STEPS, Agent, AgentSession, Run, RunLimits, validate_steps
+from ..argtypes import non_negative_int, positive_float
 from ..brains.registry import BrainRegistry
 from ..datasets import DatasetRegistry
 from ..errors import AgentForgeError
@@ -28,14 +29,7 @@ from ..sandbox.config import SandboxConfig
 from ..widgets.plan_review import PlanReview
 from ..widgets.run_view import RunView
 from ..widgets.tool_proposal import proposal_buttons
-from .base import (
-    StateMagics,
-    help_flag,
-    non_negative_int,
-    notice,
-    parse_line,
-    positive_float,
-)
+from .base import StateMagics, help_flag, notice, parse_line
 from .insert import inserted_cell
 
 

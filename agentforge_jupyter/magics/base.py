@@ -115,38 +115,6 @@ def parse_line(magic: Callable[..., Any], line: str) -> argparse.Namespace | Non
         raise UsageError(f"%{name}: {exc} (see %{name} --help)") from None
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1 (the CLI applies the same rule)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """An argparse type: a whole number of at least 0 (e.g. repair attempts)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
-    return value
-
-
 _HELP_BODY = "# (help requested: the cell body is not used)\n"
 
 

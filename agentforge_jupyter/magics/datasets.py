@@ -15,11 +15,12 @@ from IPython.core.magic import cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import HTML, display
 
+from ..argtypes import positive_int
 from ..datasets import DatasetRegistry, profile_text
 from ..errors import DatasetError
 from ..lint import Finding, lint
 from ..render import html_table, message_html
-from .base import StateMagics, help_flag, parse_line, positive_int, subcommands
+from .base import StateMagics, help_flag, parse_line, subcommands
 
 _DATASET_COMMANDS: dict[str, tuple[str, list[argument]]] = {
     "list": ("list the registered datasets (the default)", []),

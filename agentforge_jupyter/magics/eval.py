@@ -12,7 +12,8 @@ from typing import Any
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .base import StateMagics, help_flag, parse_line, positive_float, positive_int
+from ..argtypes import positive_float, positive_int
+from .base import StateMagics, help_flag, parse_line
 
 
 class EvalProgress:
@@ -58,6 +59,7 @@ class EvalMagics(StateMagics):
         from IPython.display import display
 
         from ..evals import run_eval
+        from ..evals.service import options_from
         from ..evals.summary import text_report
 
         args = parse_line(self.agent_eval, line)
@@ -66,18 +68,7 @@ class EvalMagics(StateMagics):
         progress = EvalProgress(list(args.brain))
         display(progress.widget)
         result = run_eval(
-            args.suite,
-            args.brain,
-            mode=args.mode,
-            limit=args.limit,
-            library=args.library,
-            level=args.level,
-            seed=args.seed,
-            workers=args.workers,
-            timeout=args.timeout,
-            resume=args.resume,
-            on_record=progress,
-            state=self.store(),
+            args.suite, args.brain, **options_from(args), on_record=progress, state=self.store()
         )
         print(f"evaluation {result.id}\n{text_report(result.summary)}")
         return result

@@ -8,9 +8,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from ..argtypes import positive_int
 from ..tools import ToolRegistry, ToolRejectedError, hits_table, tools_table
 from ..widgets.tool_registry import ToolRegistry as Panel
-from .base import StateMagics, help_flag, parse_line, positive_int
+from .base import StateMagics, help_flag, parse_line
 
 
 @magics_class

@@ -17,9 +17,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from ..argtypes import positive_float, positive_int
 from ..errors import AgentForgeError
 from ..state import StateDir
-from .base import StateMagics, help_flag, parse_line, positive_float, positive_int
+from .base import StateMagics, help_flag, parse_line
 
 __all__ = ["TrainingMagics"]
 

@@ -244,3 +244,18 @@ def test_agent_brains_lists_the_offline_brains(magic_shell) -> None:
     assert {"offline", "offline-finance"} <= set(names)
     with pytest.raises(UsageError, match="unrecognized arguments"):
         magic_shell.run_line_magic("agent_brains", "offline")
+
+
+def test_df_changed_in_place_is_sent_again(magic_shell) -> None:
+    """The sandbox's copy follows the notebook's frame: same object, new contents, new copy."""
+    frame = pd.DataFrame({"city": ["Oslo", "Lima"], "temp": [3.0, 19.0]})
+    magic_shell.user_ns["temps"] = frame
+    assert agent(magic_shell, "--df temps --quiet", "average temp by city").status == "ok"
+    sandbox = magics_of(magic_shell).session.sandbox
+    assert run_sync(sandbox.execute("print(df['temp'].sum())")).stdout.strip() == "22.0"
+    frame.loc[0, "temp"] = 30.0  # the user edits the frame between two runs
+    assert agent(magic_shell, "--df temps --quiet", "average temp by city").status == "ok"
+    assert run_sync(sandbox.execute("print(df['temp'].sum())")).stdout.strip() == "49.0"
+    frame.attrs = {"unit": "celsius"}
+    assert agent(magic_shell, "--df temps --keep-attrs --quiet", "average temp").status == "ok"
+    assert run_sync(sandbox.execute("print(df.attrs)")).stdout.strip() == "{'unit': 'celsius'}"

@@ -101,3 +101,36 @@ def test_log_line_fields() -> None:
     line = log_line(event, started=10.0)
     assert "2.5s" in line and "step 2/6" in line and "loss 1.2346" in line
     assert "lr 0.0001" in line and "grad_norm 0.5" in line and "epoch 0.5" in line
+
+
+def test_the_cli_and_the_magic_build_the_same_spec_from_the_same_options(tmp_path: Path) -> None:
+    from IPython.core.magic_arguments import parse_argstring
+
+    from agentforge_jupyter.cli import build_parser
+    from agentforge_jupyter.magics.training import TrainingMagics
+    from agentforge_jupyter.training.spec import JobSpec, spec_from_options
+
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"prompt": "p", "completion": "c"}) + "\n")
+    options = (
+        f"--base-model m --data {data} --name fin --steps 3 --lr 0.001 --rank 4 --alpha 8 "
+        "--dropout 0.1 --target-modules q_proj,v_proj --batch-size 2 --max-seq-len 64 --seed 7"
+    )
+    cli = build_parser(["train"]).parse_args(["train", "start", *options.split()])
+    magic = parse_argstring(TrainingMagics.agent_train, options)
+    spec = spec_from_options(cli)
+    assert spec == spec_from_options(magic)
+    assert JobSpec.from_dict(spec).to_dict() == {
+        "base_model": "m",
+        "data": str(data),
+        "name": "fin",
+        "max_steps": 3,
+        "learning_rate": 0.001,
+        "lora_r": 4,
+        "lora_alpha": 8.0,
+        "lora_dropout": 0.1,
+        "target_modules": ["q_proj", "v_proj"],
+        "batch_size": 2,
+        "max_seq_len": 64,
+        "seed": 7,
+    }

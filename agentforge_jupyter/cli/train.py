@@ -17,6 +17,7 @@ from ..sanitize import terminal_text
 from ..text_table import text_table
 from ..training import TERMINAL, TrainingJobs
 from ..training.logtext import log_line
+from ..training.spec import spec_from_options
 from ._io import print_json
 
 STATUS_FIELDS = ("id", "name", "status", "backend", "step", "max_steps", "loss", "eval_loss")
@@ -84,30 +85,9 @@ def _data_parser(sub: argparse._SubParsersAction) -> None:
     data.set_defaults(func=make_data)
 
 
-def spec_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "base_model": args.base_model,
-        "data": args.data,
-        "name": args.name,
-        "max_steps": args.steps,
-        "epochs": args.epochs,
-        "learning_rate": args.lr,
-        "lora_r": args.rank,
-        "lora_alpha": args.alpha,
-        "lora_dropout": args.dropout,
-        "batch_size": args.batch_size,
-        "max_seq_len": args.max_seq_len,
-        "eval_data": args.eval_data,
-        "seed": args.seed,
-    }
-    if args.target_modules:
-        spec["target_modules"] = args.target_modules
-    return {k: v for k, v in spec.items() if v is not None}
-
-
 def start_job(args: argparse.Namespace) -> int:
     jobs = TrainingJobs()
-    job_id = jobs.start(spec_from_args(args), backend=args.backend, endpoint_id=args.endpoint)
+    job_id = jobs.start(spec_from_options(args), backend=args.backend, endpoint_id=args.endpoint)
     if args.json:
         print_json({"id": job_id})
     else:

@@ -7,7 +7,6 @@ the notebook at their copy of the data; a run's own values enter it only as `rep
 
 from __future__ import annotations
 
-import dataclasses
 import keyword
 import os
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from ..agent import Run
 from ..gate import GatedCode, gate_code
-from ..lint import TOOLS_PACKAGE, LintPolicy, default_policy
+from ..lint import LintPolicy
 from ..sandbox.bootstrap import dataset_load_code
 from ..sanitize import comment
 
@@ -32,7 +31,6 @@ __all__ = [
 PATH_PARAMETER = "data_path"
 # The tools' glue (making `from agentforge_tools import NAME` work in a plain kernel) is our
 # text around validated identifiers; it needs these two modules and nothing else.
-_GLUE_IMPORTS = frozenset({"sys", "types"})
 _SENTINEL = "\x00agentforge-data-path\x00"
 
 
@@ -86,6 +84,7 @@ def tool_pieces(run: Run) -> list[GatedPiece]:
     """The registry tools the steps import: their sources (default policy), then the glue."""
     from ..state import StateDir
     from ..tools import ToolRegistry, tool_sources_for_export, tools_used_in
+    from ..tools.package import glue_policy, importable_glue
 
     names = tools_used_in("\n".join(r.code for r in run.steps if r.code))
     root = getattr(run, "state_root", None) or (
@@ -97,22 +96,8 @@ def tool_pieces(run: Run) -> list[GatedPiece]:
     refs = [f"{n}@{versions[n]}" if versions.get(n) else n for n in names]
     registry = ToolRegistry(StateDir(root))
     sources = tool_sources_for_export(refs, registry, importable=False)
-    tools = [registry.get(ref).name for ref in refs]
-    base = default_policy()
-    glue_policy = dataclasses.replace(
-        base, extra_allowed_imports=base.extra_allowed_imports | _GLUE_IMPORTS
-    )
-    return [gate("tools", sources), gate("tools", _glue(tools), glue_policy)]
-
-
-def _glue(names: list[str]) -> str:
-    assigns = "\n".join(f"_af_tools.{n} = {n}" for n in names if n.isidentifier())
-    return (
-        "import sys as _af_sys\nimport types as _af_types\n\n"
-        f"_af_tools = _af_sys.modules.setdefault("
-        f"{TOOLS_PACKAGE!r}, _af_types.ModuleType({TOOLS_PACKAGE!r}))\n"
-        f"{assigns}\ndel _af_sys, _af_types, _af_tools\n"
-    )
+    glue = importable_glue(registry.get(ref).name for ref in refs)
+    return [gate("tools", sources), gate("tools", glue, glue_policy())]
 
 
 def data_location(data_file: str | os.PathLike[str], notebook: Path | None) -> str:

@@ -18,14 +18,14 @@ from pathlib import Path
 from ..agent import Run
 from ..export import run_to_notebook
 from ..gate import gate_code
-from ..lint import TOOLS_PACKAGE, LintPolicy, default_policy
+from ..lint import LintPolicy, default_policy
 from ..sanitize import comment
 from ..state import StateDir
 from ..tools import ToolRegistry, tool_sources_for_export, tools_used_in
+from ..tools.package import glue_policy, importable_glue
 
 # The glue that makes `from agentforge_tools import NAME` work in a plain kernel needs these two
 # modules; it is AgentForge's own text around validated identifiers, gated with them allowed.
-_GLUE_IMPORTS = frozenset({"sys", "types"})
 
 
 @dataclass(frozen=True)
@@ -92,25 +92,11 @@ def _tool_pieces(run: Run, store: StateDir) -> list[_Piece]:
     refs = [f"{n}@{versions[n]}" if versions.get(n) else n for n in names]
     registry = ToolRegistry.opened(store)
     sources = tool_sources_for_export(refs, registry, importable=False)
-    tools = [registry.get(ref) for ref in refs]
-    glue_policy = dataclasses.replace(
-        default_policy(),
-        extra_allowed_imports=default_policy().extra_allowed_imports | _GLUE_IMPORTS,
-    )
+    glue = importable_glue(registry.get(ref).name for ref in refs)
     return [
         _Piece("setup: tools", sources),
-        _Piece("setup: make the tools importable", _glue([t.name for t in tools]), glue_policy),
+        _Piece("setup: make the tools importable", glue, glue_policy()),
     ]
-
-
-def _glue(names: list[str]) -> str:
-    assigns = "\n".join(f"_af_tools.{n} = {n}" for n in names if n.isidentifier())
-    return (
-        "import sys as _af_sys\nimport types as _af_types\n\n"
-        f"_af_tools = _af_sys.modules.setdefault("
-        f"{TOOLS_PACKAGE!r}, _af_types.ModuleType({TOOLS_PACKAGE!r}))\n"
-        f"{assigns}\ndel _af_sys, _af_types, _af_tools\n"
-    )
 
 
 def _step_pieces(run: Run) -> list[_Piece]:

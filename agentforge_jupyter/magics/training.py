@@ -17,7 +17,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from ..argtypes import positive_float, positive_int
+from ..argtypes import fraction, positive_float, positive_int
 from ..errors import AgentForgeError
 from ..state import StateDir
 from .base import StateMagics, help_flag, parse_line
@@ -44,6 +44,8 @@ class TrainingMagics(StateMagics):
     @argument("--lr", type=positive_float, default=2e-4)
     @argument("--rank", type=positive_int, default=8)
     @argument("--alpha", type=positive_float, default=16.0)
+    @argument("--dropout", type=fraction, default=0.05)
+    @argument("--target-modules", help="comma-separated, e.g. q_proj,v_proj")
     @argument("--batch-size", type=positive_int, default=4)
     @argument("--max-seq-len", type=positive_int, default=1024)
     @argument("--seed", type=int, default=0)
@@ -54,10 +56,11 @@ class TrainingMagics(StateMagics):
         if args is None:
             return None
         from ..training import TrainingJobs
+        from ..training.spec import spec_from_options
         from ..widgets.training import TrainingMonitor
 
         try:
-            spec = _spec(args)
+            spec = spec_from_options(args)
             if args.from_runs:
                 spec.update(self._from_runs())
             elif not args.data:
@@ -154,21 +157,3 @@ class TrainingMagics(StateMagics):
             f"{report.runs} run(s): {report.train_path}"
         )
         return report.to_dict()
-
-
-def _spec(args: Any) -> dict[str, Any]:
-    spec = {
-        "base_model": args.base_model,
-        "data": args.data,
-        "eval_data": args.eval_data,
-        "name": args.name,
-        "max_steps": args.steps,
-        "epochs": args.epochs,
-        "learning_rate": args.lr,
-        "lora_r": args.rank,
-        "lora_alpha": args.alpha,
-        "batch_size": args.batch_size,
-        "max_seq_len": args.max_seq_len,
-        "seed": args.seed,
-    }
-    return {k: v for k, v in spec.items() if v is not None}

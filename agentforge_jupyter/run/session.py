@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
 import logging
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,8 +131,12 @@ class AgentSession:
         path = Path(ref.path) if ref.path else None
         registered = frame is None and path is not None and ref.format
         sandbox = await self.ensure_sandbox([path] if registered and path else [])
-        # The same DataFrame object is sent once per session, a registered file once per hash.
-        key = f"frame:{id(frame)}" if frame is not None else f"{ref.name}:{ref.sha256}:{ref.path}"
+        # The same frame contents are sent once per session, a registered file once per hash.
+        key = (
+            _frame_key(frame, keep_attrs)
+            if frame is not None
+            else f"{ref.name}:{ref.sha256}:{ref.path}"
+        )
         if self._loaded.get(ref.variable) == key:
             return
         mounted = {Path(f).resolve() for f in sandbox.config.dataset_files or ()}
@@ -174,3 +180,21 @@ class AgentSession:
         if self.owns_sandbox:
             self.sandbox = None
         self._loaded.clear()
+
+
+def _frame_key(frame: pd.DataFrame, keep_attrs: bool) -> str:
+    """What a frame's copy in the sandbox depends on: its cells, index, columns and dtypes (and
+    attrs when they are sent). Not `id(frame)`: an id is reused once its object is freed, and a
+    frame changed in place keeps its id, so either would leave stale data in the sandbox."""
+    from pandas.util import hash_pandas_object
+
+    try:
+        cells = hash_pandas_object(frame, index=True).to_numpy().tobytes()
+        shape = repr((list(frame.columns), [str(t) for t in frame.dtypes]))
+        attrs = repr(frame.attrs) if keep_attrs else ""
+    except Exception:  # unhashable cells (lists, dicts) or attrs: send it every time
+        return f"frame:unhashable:{secrets.token_hex(16)}"
+    digest = hashlib.sha256(cells)
+    digest.update(shape.encode())
+    digest.update(attrs.encode())
+    return f"frame:{digest.hexdigest()}"

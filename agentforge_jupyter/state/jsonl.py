@@ -12,7 +12,7 @@ from typing import Any
 
 from agentforge_jupyter.errors import StateError
 
-from .files import DIR_MODE, FILE_MODE, open_nofollow
+from .files import DIR_MODE, FILE_MODE, open_nofollow, write_all
 
 __all__ = ["JsonlRead", "append_jsonl", "read_jsonl"]
 
@@ -38,9 +38,7 @@ def append_jsonl(path: str | os.PathLike[str], record: Any, *, fsync: bool = Fal
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             payload = b"\n" + payload
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, payload)
         if fsync:
             os.fsync(fd)
     finally:

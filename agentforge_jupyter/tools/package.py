@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..lint import LintPolicy, default_policy
 from ..state.files import checked_dir, child_path
 from ..state.locking import DEFAULT_LOCK_TIMEOUT_S, file_lock
 from .model import Tool, ToolNotFoundError
@@ -172,15 +174,33 @@ def tool_sources_for_export(
         )
         parts.append(f"# {tool.ref} ({verdict})\n{tool.source.rstrip()}")
     if importable:
-        assigns = "\n".join(f"_af_tools_module.{t.name} = {t.name}" for t in tools)
-        parts.append(
-            "import sys as _af_sys\nimport types as _af_types\n\n"
-            "_af_tools_module = _af_sys.modules.setdefault(\n"
-            f"    {PACKAGE_NAME!r}, _af_types.ModuleType({PACKAGE_NAME!r})\n)\n"
-            f"{assigns}\n"
-            "del _af_sys, _af_types, _af_tools_module"
-        )
+        parts.append(importable_glue(t.name for t in tools).rstrip())
     return "\n\n\n".join(parts) + "\n"
+
+
+#: What the glue imports beyond the default lint policy (to register a module).
+GLUE_IMPORTS = frozenset({"sys", "types"})
+
+
+def importable_glue(names: Iterable[str]) -> str:
+    """Code registering the functions ``names`` (defined by an earlier cell) as the module
+    ``agentforge_tools``, so that ``from agentforge_tools import top_n`` in later cells keeps
+    working in a notebook that re-runs without AgentForge. Lint it with ``glue_policy()``."""
+    assigns = "\n".join(f"_af_tools.{n} = {n}" for n in names if n.isidentifier())
+    return (
+        "import sys as _af_sys\nimport types as _af_types\n\n"
+        f"_af_tools = _af_sys.modules.setdefault("
+        f"{PACKAGE_NAME!r}, _af_types.ModuleType({PACKAGE_NAME!r}))\n"
+        f"{assigns}\ndel _af_sys, _af_types, _af_tools\n"
+    )
+
+
+def glue_policy() -> LintPolicy:
+    """The default lint policy plus the glue's own imports."""
+    base = default_policy()
+    return dataclasses.replace(
+        base, extra_allowed_imports=base.extra_allowed_imports | GLUE_IMPORTS
+    )
 
 
 def tools_used_in(code: str) -> list[str]:

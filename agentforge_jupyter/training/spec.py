@@ -97,6 +97,31 @@ class JobSpec:
         return spec
 
 
+#: Front-end option (as `agentforge train start` and `%agent_train` store it) → spec key.
+_OPTION_KEYS = {
+    "base_model": "base_model",
+    "data": "data",
+    "eval_data": "eval_data",
+    "name": "name",
+    "steps": "max_steps",
+    "epochs": "epochs",
+    "lr": "learning_rate",
+    "rank": "lora_r",
+    "alpha": "lora_alpha",
+    "dropout": "lora_dropout",
+    "target_modules": "target_modules",
+    "batch_size": "batch_size",
+    "max_seq_len": "max_seq_len",
+    "seed": "seed",
+}
+
+
+def spec_from_options(args: object) -> dict[str, Any]:
+    """A spec dict from a front end's parsed options (unset ones left to the defaults)."""
+    values = {key: getattr(args, option, None) for option, key in _OPTION_KEYS.items()}
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def _number(value: Any, what: str, kind: type) -> Any:
     if isinstance(value, bool):
         raise JobSpecError(f"{what} must be a number, not {value!r}.")

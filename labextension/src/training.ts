@@ -10,6 +10,17 @@ interface IPoint {
   loss: number;
 }
 
+/** The job status a record leaves behind: a result completes the job, an error fails it. */
+function statusOf(r: any): string {
+  if (r.type === 'result') {
+    return 'completed';
+  }
+  if (r.type === 'error') {
+    return 'failed';
+  }
+  return String(r.status ?? r.type);
+}
+
 export class LossChart {
   readonly canvas = el('canvas', { className: 'agentforge-loss' });
   readonly points: IPoint[] = [];
@@ -22,6 +33,7 @@ export class LossChart {
   add(step: number, loss: number): void {
     if (Number.isFinite(step) && Number.isFinite(loss)) {
       this.points.push({ step, loss });
+      this.canvas.dataset.points = String(this.points.length);
       this.draw();
     }
   }
@@ -73,7 +85,7 @@ export class TrainingTab {
       1
     );
     this.node.append(
-      el('div', { className: 'agentforge-form' }, el('label', {}, 'Job spec (JSON)', this.spec), button('Start training', () => this.start())),
+      el('div', { className: 'agentforge-form' }, el('label', {}, 'Job spec (JSON)', this.spec), button('Start training', () => this.start(), 'agentforge-train-start')),
       this.status,
       this.list,
       this.detail
@@ -130,6 +142,7 @@ export class TrainingTab {
     const job = await request(['training', jobId]);
     const chart = new LossChart();
     const state = el('div', { className: 'agentforge-job-status' }, `status: ${job.status}`);
+    state.dataset.status = String(job.status);
     const latest = el('div', { className: 'agentforge-meta agentforge-latest' });
     const log = el('ol', { className: 'agentforge-log' });
     clear(this.detail);
@@ -145,7 +158,7 @@ export class TrainingTab {
         } catch (err: any) {
           this.say(`could not cancel: ${err.message ?? err}`, 'error');
         }
-      }, 'agentforge-danger'),
+      }, 'agentforge-danger agentforge-cancel'),
       log
     );
     this.detail.dataset.job = jobId;
@@ -162,7 +175,8 @@ export class TrainingTab {
           latest.textContent = `step ${r.step}/${r.max_steps} · loss ${r.loss}`;
           log.appendChild(el('li', { className: 'agentforge-loss-record' }, `step ${r.step}: loss ${r.loss}`));
         } else if (r.type === 'status' || r.type === 'result' || r.type === 'error') {
-          const text = r.status ?? r.type;
+          const text = statusOf(r);
+          state.dataset.status = text;
           state.textContent = `status: ${text}${r.message ? ` (${r.message})` : ''}${r.error ? ` (${r.error})` : ''}`;
         }
       },

@@ -291,7 +291,9 @@ def test_run_streams_live_and_inserts_cells(page, lab: Lab, fake_brain, full_iso
     assert [o.output_type for o in shape.outputs] == ["stream"] and "(" in shape.outputs[0].text
     outputs = [o for c in code for o in c.outputs]
     assert not [o for o in outputs if "text/html" in o.get("data", {})]
-    assert page.locator(".jp-Notebook .jp-OutputArea-output img").count() >= 1
+    chart_output = page.locator(".jp-Notebook .jp-OutputArea-output img").first
+    chart_output.scroll_into_view_if_needed(timeout=30_000)
+    shot(page, "06b-inserted-chart-output")
     LAST_RUN["id"] = run_id
 
 
@@ -321,16 +323,20 @@ def test_training_job_streams_loss(page, lab: Lab, tiny_model: str, tmp_path: Pa
     data = tmp_path / "train.jsonl"
     data.write_text("".join(json.dumps(e) + "\n" for e in TRAIN_EXAMPLES), encoding="utf-8")
     open_tab(page, "Training")
-    detail = "#agentforge-panel .agentforge-training .agentforge-detail"
+    detail = TRAINING_DETAIL
     page.wait_for_selector(detail, state="attached")
     page.evaluate(WATCH_LOSS, detail)
-    start_job(page, {**tiny_spec(tiny_model, data), "name": "tiny-lora", "max_steps": TINY_STEPS})
+    spec = {**tiny_spec(tiny_model, data), "name": "tiny-lora", "max_steps": TINY_STEPS}
+    job_id = start_job(page, spec)
     page.wait_for_selector(f"{detail} .agentforge-loss-record", timeout=180_000)
-    job_id = page.get_attribute(detail, "data-job")
     shot(page, "07-training-live")
     page.wait_for_selector(f'{detail} .agentforge-job-status[data-status="completed"]',
                            timeout=180_000)  # fmt: skip
     shot(page, "08-training-done")
+    assert page.locator(f"{detail} .agentforge-cancel").is_disabled()
+    page.wait_for_selector(
+        f'#agentforge-panel .agentforge-row[data-job="{job_id}"] >> text=completed'
+    )
 
     job = lab.api(f"training/{job_id}")
     assert job["status"] == "completed", job.get("error")
@@ -354,11 +360,11 @@ def test_training_job_cancelled_from_the_tab(
     data = tmp_path / "train.jsonl"
     data.write_text("".join(json.dumps(e) + "\n" for e in TRAIN_EXAMPLES), encoding="utf-8")
     open_tab(page, "Training")
-    detail = "#agentforge-panel .agentforge-training .agentforge-detail"
+    detail = TRAINING_DETAIL
     # Far more steps than the test waits for: the job is still running when it is cancelled.
-    start_job(page, {**tiny_spec(tiny_model, data), "name": "long-lora", "max_steps": 100_000})
+    spec = {**tiny_spec(tiny_model, data), "name": "long-lora", "max_steps": 100_000}
+    job_id = start_job(page, spec)
     page.wait_for_selector(f"{detail} .agentforge-loss-record >> nth=2", timeout=180_000)
-    job_id = page.get_attribute(detail, "data-job")
     assert lab.api(f"training/{job_id}")["status"] == "running"
     seen = page.locator(f"{detail} .agentforge-loss-record").count()
     page.wait_for_function(  # rows keep arriving while it runs
@@ -371,12 +377,14 @@ def test_training_job_cancelled_from_the_tab(
     page.wait_for_selector(f'{detail} .agentforge-job-status[data-status="cancelled"]',
                            timeout=60_000)  # fmt: skip
     shot(page, "11-training-cancelled")
+    assert page.locator(f"{detail} .agentforge-cancel").is_disabled()
     job = lab.api(f"training/{job_id}")
     assert job["status"] == "cancelled" and job["step"] < job["max_steps"]
     assert runner_stops(job["pid"]), f"the runner {job['pid']} of {job_id} still runs"
 
 
 TINY_STEPS = 6
+TRAINING_DETAIL = "#agentforge-panel .agentforge-training .agentforge-detail"
 TRAIN_EXAMPLES = [
     {"prompt": f"Question {i}: total revenue?", "completion": f"print(df['revenue'].sum() + {i})"}
     for i in range(8)
@@ -416,11 +424,18 @@ def tiny_spec(model: str, data: Path) -> dict:
             "max_seq_len": 64}  # fmt: skip
 
 
-def start_job(page, spec: dict) -> None:
-    """Start a job as a user does: the spec in the tab's form, then "Start training"."""
+def start_job(page, spec: dict) -> str:
+    """Start a job as a user does (the spec in the tab's form, then "Start training"); returns
+    its id once the tab shows it."""
+    shown = page.get_attribute(TRAINING_DETAIL, "data-job")
     page.fill("#agentforge-panel .agentforge-spec", json.dumps(spec))
     page.click("#agentforge-panel .agentforge-train-start")
-    page.wait_for_selector("#agentforge-panel .agentforge-status >> text=started", timeout=60_000)
+    page.wait_for_function(
+        "([sel, old]) => (document.querySelector(sel).dataset.job ?? null) !== old",
+        arg=[TRAINING_DETAIL, shown],
+        timeout=60_000,
+    )
+    return page.get_attribute(TRAINING_DETAIL, "data-job")
 
 
 def runner_stops(pid: int) -> bool:

@@ -21,6 +21,11 @@ function statusOf(r: any): string {
   return String(r.status ?? r.type);
 }
 
+function lossText(loss: unknown): string {
+  const value = Number(loss);
+  return loss !== null && loss !== undefined && Number.isFinite(value) ? value.toFixed(4) : '-';
+}
+
 export class LossChart {
   readonly canvas = el('canvas', { className: 'agentforge-loss' });
   readonly points: IPoint[] = [];
@@ -137,6 +142,15 @@ export class TrainingTab {
     }
   }
 
+  private async cancel(jobId: string): Promise<void> {
+    try {
+      await post(['training', jobId, 'cancel']);
+      this.say(`cancelling ${jobId}`);
+    } catch (err: any) {
+      this.say(`could not cancel: ${err.message ?? err}`, 'error');
+    }
+  }
+
   async show(jobId: string): Promise<void> {
     this.stop?.();
     const job = await request(['training', jobId]);
@@ -145,22 +159,10 @@ export class TrainingTab {
     state.dataset.status = String(job.status);
     const latest = el('div', { className: 'agentforge-meta agentforge-latest' });
     const log = el('ol', { className: 'agentforge-log' });
+    const cancel = button('Cancel', () => this.cancel(jobId), 'agentforge-danger agentforge-cancel');
+    cancel.disabled = FINAL.has(String(job.status));
     clear(this.detail);
-    this.detail.append(
-      el('h4', {}, `Job ${job.name || job.id}`),
-      state,
-      latest,
-      chart.canvas,
-      button('Cancel', async () => {
-        try {
-          await post(['training', jobId, 'cancel']);
-          this.say(`cancelling ${jobId}`);
-        } catch (err: any) {
-          this.say(`could not cancel: ${err.message ?? err}`, 'error');
-        }
-      }, 'agentforge-danger agentforge-cancel'),
-      log
-    );
+    this.detail.append(el('h4', {}, `Job ${job.name || job.id}`), state, latest, chart.canvas, cancel, log);
     this.detail.dataset.job = jobId;
     const seen = new Set<number>();
     this.stop = follow(
@@ -172,12 +174,14 @@ export class TrainingTab {
         seen.add(r.seq);
         if (r.type === 'log') {
           chart.add(Number(r.step), Number(r.loss));
-          latest.textContent = `step ${r.step}/${r.max_steps} · loss ${r.loss}`;
-          log.appendChild(el('li', { className: 'agentforge-loss-record' }, `step ${r.step}: loss ${r.loss}`));
+          latest.textContent = `step ${r.step}/${r.max_steps} · loss ${lossText(r.loss)}`;
+          log.appendChild(el('li', { className: 'agentforge-loss-record' }, `step ${r.step}: loss ${lossText(r.loss)}`));
         } else if (r.type === 'status' || r.type === 'result' || r.type === 'error') {
           const text = statusOf(r);
           state.dataset.status = text;
           state.textContent = `status: ${text}${r.message ? ` (${r.message})` : ''}${r.error ? ` (${r.error})` : ''}`;
+          cancel.disabled = FINAL.has(text);
+          void this.refresh(); // the job list shows the new status too
         }
       },
       r => (r.type === 'status' && FINAL.has(r.status)) || r.type === 'result' || r.type === 'error',

@@ -22,6 +22,7 @@ import pytest
 
 from agentforge_jupyter.brains.registry import BrainRegistry, BrainSpec
 from agentforge_jupyter.state import StateDir
+from agentforge_jupyter.training import TERMINAL, TrainingJobs
 
 from .conftest import require
 from .fakes import FakeOpenAIServer, Scripted, build_tiny_model
@@ -137,6 +138,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_brain) -> Iterator[Lab]:
         assert process.poll() is None, (root / "lab.log").read_text()[-3000:]
         yield instance
     finally:
+        stop_training_jobs(state)  # runners have sessions of their own: they outlive the lab
         process.terminate()
         try:
             process.wait(30)
@@ -144,6 +146,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory, fake_brain) -> Iterator[Lab]:
             process.kill()
         log.close()
         shutil.copy(root / "lab.log", ARTIFACTS / "lab.log")
+
+
+def stop_training_jobs(state: Path) -> None:
+    jobs = TrainingJobs(StateDir(state))
+    for job in jobs.list():
+        if job.get("status") not in TERMINAL:
+            jobs.cancel(job["id"])
 
 
 @pytest.fixture(scope="module")
@@ -381,6 +390,23 @@ def test_training_job_cancelled_from_the_tab(
     job = lab.api(f"training/{job_id}")
     assert job["status"] == "cancelled" and job["step"] < job["max_steps"]
     assert runner_stops(job["pid"]), f"the runner {job['pid']} of {job_id} still runs"
+
+
+def test_training_bad_spec_is_refused_in_the_tab(page, lab: Lab, tiny_model: str) -> None:
+    open_tab(page, "Training")
+    status = "#agentforge-panel .agentforge-training .agentforge-status"
+    before = {j["id"] for j in lab.api("training")}
+    page.fill("#agentforge-panel .agentforge-spec", '{"base_model": ')
+    page.click("#agentforge-panel .agentforge-train-start")
+    page.wait_for_selector(f"{status} >> text=the spec is not valid JSON")
+    missing = lab.root / "no-such-data.jsonl"
+    page.fill("#agentforge-panel .agentforge-spec", json.dumps(tiny_spec(tiny_model, missing)))
+    page.click("#agentforge-panel .agentforge-train-start")
+    page.wait_for_selector(f"{status} >> text=could not start training")
+    text = page.locator(status).inner_text()
+    assert f"no file at {missing}" in text and "JSONL" in text
+    shot(page, "12-training-bad-spec")
+    assert {j["id"] for j in lab.api("training")} == before  # nothing was created
 
 
 TINY_STEPS = 6

@@ -115,7 +115,7 @@ export class TrainingTab {
             'div',
             { className: 'agentforge-row', attrs: { 'data-job': String(j.id) } },
             button(String(j.name || j.id), () => this.show(String(j.id)), 'agentforge-link'),
-            el('span', { className: 'agentforge-meta' }, ` ${j.status} · step ${j.step ?? 0}/${j.max_steps ?? '?'} · loss ${j.loss ?? '-'}`)
+            el('span', { className: 'agentforge-meta' }, ` ${j.status} · step ${j.step ?? 0}/${j.max_steps ?? '?'} · loss ${lossText(j.loss)}`)
           )
         );
       }

@@ -246,7 +246,7 @@ def test_run_streams_live_and_inserts_cells(page, lab: Lab, fake_brain, full_iso
     replies = [
         PLAN,
         CHART_CODE,
-        Scripted(text="```python\nprint(df.shape)\n```", delay=SLOW_S),
+        Scripted(text="```python\nprint(df.shape)\ndf.head(3)\n```", delay=SLOW_S),
         "- West had the most revenue.",
     ]
 
@@ -297,7 +297,12 @@ def test_run_streams_live_and_inserts_cells(page, lab: Lab, fake_brain, full_iso
     images = [o for o in chart.outputs if "image/png" in o.get("data", {})]
     assert images and base64.b64decode(images[0].data["image/png"]).startswith(PNG_MAGIC)
     shape = next(c for c in code if "df.shape" in c.source)
-    assert [o.output_type for o in shape.outputs] == ["stream"] and "(" in shape.outputs[0].text
+    assert [o.output_type for o in shape.outputs] == ["stream", "display_data"]
+    assert shape.outputs[0].text.startswith("(")
+    assert (
+        set(shape.outputs[1].data) == {"text/plain"}
+        and "region" in shape.outputs[1].data["text/plain"]
+    )
     outputs = [o for c in code for o in c.outputs]
     assert not [o for o in outputs if "text/html" in o.get("data", {})]
     chart_output = page.locator(".jp-Notebook .jp-OutputArea-output img").first

@@ -333,14 +333,12 @@ def test_mime_renderer_shows_a_magic_output(page, lab: Lab) -> None:
     shot(page, "09-magic-output-renderer")
 
 
-def test_training_job_streams_loss(page, lab: Lab, tiny_model: str, tmp_path: Path) -> None:
-    data = tmp_path / "train.jsonl"
-    data.write_text("".join(json.dumps(e) + "\n" for e in TRAIN_EXAMPLES), encoding="utf-8")
+def test_training_job_streams_loss(page, lab: Lab, tiny_model: str, train_data: Path) -> None:
     open_tab(page, "Training")
     detail = TRAINING_DETAIL
     page.wait_for_selector(detail, state="attached")
     page.evaluate(WATCH_LOSS, detail)
-    spec = {**tiny_spec(tiny_model, data), "name": "tiny-lora", "max_steps": TINY_STEPS}
+    spec = {**tiny_spec(tiny_model, train_data), "name": "tiny-lora", "max_steps": TINY_STEPS}
     job_id = start_job(page, spec)
     page.wait_for_selector(f"{detail} .agentforge-loss-record", timeout=180_000)
     shot(page, "07-training-live")
@@ -369,14 +367,12 @@ def test_training_job_streams_loss(page, lab: Lab, tiny_model: str, tmp_path: Pa
 
 
 def test_training_job_cancelled_from_the_tab(
-    page, lab: Lab, tiny_model: str, tmp_path: Path
+    page, lab: Lab, tiny_model: str, train_data: Path
 ) -> None:
-    data = tmp_path / "train.jsonl"
-    data.write_text("".join(json.dumps(e) + "\n" for e in TRAIN_EXAMPLES), encoding="utf-8")
     open_tab(page, "Training")
     detail = TRAINING_DETAIL
     # Far more steps than the test waits for: the job is still running when it is cancelled.
-    spec = {**tiny_spec(tiny_model, data), "name": "long-lora", "max_steps": 100_000}
+    spec = {**tiny_spec(tiny_model, train_data), "name": "long-lora", "max_steps": 100_000}
     job_id = start_job(page, spec)
     page.wait_for_selector(f"{detail} .agentforge-loss-record >> nth=2", timeout=180_000)
     assert lab.api(f"training/{job_id}")["status"] == "running"
@@ -448,6 +444,13 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     missing = [m for m in ("torch", "transformers", "peft") if importlib.util.find_spec(m) is None]
     require(not missing, f"the train extra is missing {missing}: pip install -e '.[train]'")
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", TINY_TEXTS)
+
+
+@pytest.fixture(scope="module")
+def train_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("train") / "train.jsonl"
+    data.write_text("".join(json.dumps(e) + "\n" for e in TRAIN_EXAMPLES), encoding="utf-8")
+    return data
 
 
 def tiny_spec(model: str, data: Path) -> dict:

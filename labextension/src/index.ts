@@ -31,11 +31,43 @@ const icon = new LabIcon({
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16"><path class="jp-icon3" fill="#616161" d="M12 2 3 7v10l9 5 9-5V7zm0 2.3L18.7 8 12 11.7 5.3 8zM5 9.7l6 3.3v6.6l-6-3.3zm8 9.9V13l6-3.3v6.6z"/></svg>'
 });
 
-function source(cell: any): string {
-  return Array.isArray(cell.source) ? cell.source.join('') : String(cell.source ?? '');
+function text(value: any): string {
+  return Array.isArray(value) ? value.map(String).join('') : String(value ?? '');
 }
 
-/** Put the run's exported cells below the active cell, provenance under `agentforge`. */
+const PNG_DATA = /^[A-Za-z0-9+/=\s]+$/;
+
+/** A run output as the notebook keeps it, from the safe parts only: stream text, PNG charts
+ * and the plain-text form of tables. HTML (the exported table's text/html) is dropped. */
+function safeOutput(output: any): any | null {
+  if (output?.output_type === 'stream') {
+    const name = output.name === 'stderr' ? 'stderr' : 'stdout';
+    return { output_type: 'stream', name, text: text(output.text) };
+  }
+  if (output?.output_type !== 'display_data' && output?.output_type !== 'execute_result') {
+    return null;
+  }
+  const data: Record<string, string> = {};
+  const png = output.data?.['image/png'];
+  if (typeof png === 'string' && PNG_DATA.test(png)) {
+    data['image/png'] = png.replace(/\s/g, '');
+  }
+  if (output.data?.['text/plain'] !== undefined) {
+    data['text/plain'] = text(output.data['text/plain']);
+  }
+  return Object.keys(data).length ? { output_type: 'display_data', data, metadata: {} } : null;
+}
+
+function codeParts(cell: any): any {
+  const outputs = (Array.isArray(cell.outputs) ? cell.outputs : [])
+    .map(safeOutput)
+    .filter((o: any) => o !== null);
+  const count = Number.isInteger(cell.execution_count) ? cell.execution_count : null;
+  return { outputs, execution_count: count };
+}
+
+/** Put the run's exported cells below the active cell, with their outputs (so the charts show
+ * without re-running), provenance under `agentforge`. */
 function makeInserter(tracker: INotebookTracker): InsertCells {
   return async (runId: string) => {
     const panel = tracker.currentWidget;
@@ -47,7 +79,8 @@ function makeInserter(tracker: INotebookTracker): InsertCells {
     const inserted = new Date().toISOString();
     const cells = (notebook.cells ?? []).map((cell: any, i: number) => ({
       cell_type: cell.cell_type === 'code' ? 'code' : 'markdown',
-      source: source(cell),
+      source: text(cell.source),
+      ...(cell.cell_type === 'code' ? codeParts(cell) : {}),
       metadata: {
         ...(cell.metadata?.tags ? { tags: cell.metadata.tags } : {}),
         agentforge: {

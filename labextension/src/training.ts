@@ -10,6 +10,22 @@ interface IPoint {
   loss: number;
 }
 
+/** The job status a record leaves behind: a result completes the job, an error fails it. */
+function statusOf(r: any): string {
+  if (r.type === 'result') {
+    return 'completed';
+  }
+  if (r.type === 'error') {
+    return 'failed';
+  }
+  return String(r.status ?? r.type);
+}
+
+function lossText(loss: unknown): string {
+  const value = Number(loss);
+  return loss !== null && loss !== undefined && Number.isFinite(value) ? value.toFixed(4) : '-';
+}
+
 export class LossChart {
   readonly canvas = el('canvas', { className: 'agentforge-loss' });
   readonly points: IPoint[] = [];
@@ -22,6 +38,7 @@ export class LossChart {
   add(step: number, loss: number): void {
     if (Number.isFinite(step) && Number.isFinite(loss)) {
       this.points.push({ step, loss });
+      this.canvas.dataset.points = String(this.points.length);
       this.draw();
     }
   }
@@ -73,7 +90,7 @@ export class TrainingTab {
       1
     );
     this.node.append(
-      el('div', { className: 'agentforge-form' }, el('label', {}, 'Job spec (JSON)', this.spec), button('Start training', () => this.start())),
+      el('div', { className: 'agentforge-form' }, el('label', {}, 'Job spec (JSON)', this.spec), button('Start training', () => this.start(), 'agentforge-train-start')),
       this.status,
       this.list,
       this.detail
@@ -98,7 +115,7 @@ export class TrainingTab {
             'div',
             { className: 'agentforge-row', attrs: { 'data-job': String(j.id) } },
             button(String(j.name || j.id), () => this.show(String(j.id)), 'agentforge-link'),
-            el('span', { className: 'agentforge-meta' }, ` ${j.status} · step ${j.step ?? 0}/${j.max_steps ?? '?'} · loss ${j.loss ?? '-'}`)
+            el('span', { className: 'agentforge-meta' }, ` ${j.status} · step ${j.step ?? 0}/${j.max_steps ?? '?'} · loss ${lossText(j.loss)}`)
           )
         );
       }
@@ -125,29 +142,27 @@ export class TrainingTab {
     }
   }
 
+  private async cancel(jobId: string): Promise<void> {
+    try {
+      await post(['training', jobId, 'cancel']);
+      this.say(`cancelling ${jobId}`);
+    } catch (err: any) {
+      this.say(`could not cancel: ${err.message ?? err}`, 'error');
+    }
+  }
+
   async show(jobId: string): Promise<void> {
     this.stop?.();
     const job = await request(['training', jobId]);
     const chart = new LossChart();
     const state = el('div', { className: 'agentforge-job-status' }, `status: ${job.status}`);
+    state.dataset.status = String(job.status);
     const latest = el('div', { className: 'agentforge-meta agentforge-latest' });
     const log = el('ol', { className: 'agentforge-log' });
+    const cancel = button('Cancel', () => this.cancel(jobId), 'agentforge-danger agentforge-cancel');
+    cancel.disabled = FINAL.has(String(job.status));
     clear(this.detail);
-    this.detail.append(
-      el('h4', {}, `Job ${job.name || job.id}`),
-      state,
-      latest,
-      chart.canvas,
-      button('Cancel', async () => {
-        try {
-          await post(['training', jobId, 'cancel']);
-          this.say(`cancelling ${jobId}`);
-        } catch (err: any) {
-          this.say(`could not cancel: ${err.message ?? err}`, 'error');
-        }
-      }, 'agentforge-danger'),
-      log
-    );
+    this.detail.append(el('h4', {}, `Job ${job.name || job.id}`), state, latest, chart.canvas, cancel, log);
     this.detail.dataset.job = jobId;
     const seen = new Set<number>();
     this.stop = follow(
@@ -159,11 +174,14 @@ export class TrainingTab {
         seen.add(r.seq);
         if (r.type === 'log') {
           chart.add(Number(r.step), Number(r.loss));
-          latest.textContent = `step ${r.step}/${r.max_steps} · loss ${r.loss}`;
-          log.appendChild(el('li', { className: 'agentforge-loss-record' }, `step ${r.step}: loss ${r.loss}`));
+          latest.textContent = `step ${r.step}/${r.max_steps} · loss ${lossText(r.loss)}`;
+          log.appendChild(el('li', { className: 'agentforge-loss-record' }, `step ${r.step}: loss ${lossText(r.loss)}`));
         } else if (r.type === 'status' || r.type === 'result' || r.type === 'error') {
-          const text = r.status ?? r.type;
+          const text = statusOf(r);
+          state.dataset.status = text;
           state.textContent = `status: ${text}${r.message ? ` (${r.message})` : ''}${r.error ? ` (${r.error})` : ''}`;
+          cancel.disabled = FINAL.has(text);
+          void this.refresh(); // the job list shows the new status too
         }
       },
       r => (r.type === 'status' && FINAL.has(r.status)) || r.type === 'result' || r.type === 'error',

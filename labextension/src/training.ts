@@ -84,8 +84,15 @@ export class TrainingTab {
   private stop: (() => void) | null = null;
 
   constructor() {
+    // Placeholders, not a real model id: starting the form unchanged must not download.
     this.spec.value = JSON.stringify(
-      { name: 'specialist', backend: 'local', base_model: 'sshleifer/tiny-gpt2', max_steps: 20 },
+      {
+        name: 'specialist',
+        backend: 'local',
+        base_model: 'a model directory or Hugging Face id',
+        data: 'path/to/train.jsonl',
+        max_steps: 20
+      },
       null,
       1
     );

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..model import Tool
 from .fit import fit_score, param_kinds, profile_view
-from .text import prose, query_terms, tokenize
+from .text import prose, tokenize
+from .vocabulary import query_terms, terms
 
 __all__ = ["ToolHit", "ToolIndex", "ToolSource", "build_index", "index_for"]
 
@@ -154,10 +155,10 @@ class ToolIndex:
 
 def _fields(record: dict[str, Any]) -> dict[str, list[str]]:
     return {
-        "name": tokenize(record["name"]),
-        "tags": [t for tag in record.get("tags", ()) for t in tokenize(tag)],
-        "params": [t for p in record.get("params", ()) for t in tokenize(p["name"])],
-        "doc": tokenize(prose(record.get("docstring", ""))),
+        "name": terms(record["name"]),
+        "tags": [t for tag in record.get("tags", ()) for t in terms(tag)],
+        "params": [t for p in record.get("params", ()) for t in terms(p["name"])],
+        "doc": terms(prose(record.get("docstring", ""))),
     }
 
 

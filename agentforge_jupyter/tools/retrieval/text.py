@@ -127,3 +127,4 @@ def prose(docstring: str) -> str:
     except ValueError:
         return docstring
     return " ".join(p for p in parts if isinstance(p, str))
+

@@ -26,8 +26,8 @@ __all__ = ["CONCEPTS", "CONCEPT_PREFIX", "CONCEPT_WEIGHT",
 
 CONCEPT_PREFIX = "~"
 #: Query weights: a word of the vocabulary, its concept (other words weigh 1).
-OPERATION_WEIGHT = 1.5
-CONCEPT_WEIGHT = 1.5
+OPERATION_WEIGHT = 1.0
+CONCEPT_WEIGHT = 2.0
 
 # concept -> member words or phrases (surface forms; stemmed when the table is built).
 CONCEPTS: dict[str, tuple[str, ...]] = {

@@ -127,4 +127,3 @@ def prose(docstring: str) -> str:
     except ValueError:
         return docstring
     return " ".join(p for p in parts if isinstance(p, str))
-

@@ -19,15 +19,22 @@ from __future__ import annotations
 
 import functools
 
-from .text import keep, normal, words
+from .text import keep, normal, tokenize, words
 
-__all__ = ["CONCEPTS", "CONCEPT_PREFIX", "CONCEPT_WEIGHT",
-    "OPERATION_WEIGHT", "concepts_for", "query_terms", "terms"]
+__all__ = [
+    "CONCEPTS",
+    "CONCEPT_PREFIX",
+    "CONCEPT_WEIGHT",
+    "query_terms",
+    "terms",
+    "word_terms",
+]
 
 CONCEPT_PREFIX = "~"
-#: Query weights: a word of the vocabulary, its concept (other words weigh 1).
-OPERATION_WEIGHT = 1.0
-CONCEPT_WEIGHT = 2.0
+#: Weight of a concept token in a query (the goal's own stems weigh 1). Above 1 because the
+#: vocabulary names operations, which choose the tool, while most other query words name the
+#: user's columns, which a generic tool takes as arguments.
+CONCEPT_WEIGHT = 1.5
 
 # concept -> member words or phrases (surface forms; stemmed when the table is built).
 CONCEPTS: dict[str, tuple[str, ...]] = {
@@ -37,7 +44,6 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "nulls",
         "nan",
         "na",
-        "none",
         "empty",
         "blank",
         "absent",
@@ -156,7 +162,6 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "add up",
         "roll up",
         "rollup",
-        "tally",
     ),
     "period": (
         "period",
@@ -172,67 +177,95 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "time series",
         "timeseries",
     ),
+    "count": ("count", "frequency", "tally", "value_counts", "how many", "number of"),
+    "mean": ("mean", "average", "avg"),
+    "median": ("median", "middle value"),
+    "rolling": ("rolling", "moving", "window", "smooth", "smoothing"),
+    "cumulative": ("cumulative", "running", "cumsum", "to date"),
+    "quantile": ("quantile", "percentile", "decile", "quartile", "quintile"),
+    "distribution": ("distribution", "histogram", "bin", "binning", "bucket"),
+    "pivot": ("pivot", "crosstab", "cross tabulation", "cross tab", "unstack", "reshape"),
+    "spread": (
+        "variance",
+        "std",
+        "stdev",
+        "standard deviation",
+        "spread",
+        "dispersion",
+        "volatility",
+    ),
+    "shape": ("skew", "skewness", "kurtosis", "asymmetry"),
+    "forecast": ("forecast", "predict", "prediction", "projection", "extrapolate"),
+    "seasonality": ("seasonal", "seasonality", "cycle", "cyclical", "decompose", "decomposition"),
+    "retention": ("retention", "retain", "cohort"),
+    "churn": ("churn", "attrition", "cancellation"),
+    "conversion": ("conversion", "convert", "funnel"),
+    "duplicate": ("duplicate", "dupes", "dedupe", "deduplicate", "repeated"),
+    "lag": ("lag", "shift", "previous", "prior", "preceding"),
+    "weekday": ("weekday", "day of week", "day of the week", "weekend"),
+    "margin": ("margin", "profitability", "markup"),
+    "interpolate": ("interpolate", "interpolation", "ffill", "bfill", "forward fill", "backfill"),
 }
 
 
+_Phrases = dict[str, list[tuple[tuple[str, ...], str]]]
+
+
 @functools.lru_cache(maxsize=1)
-def _table() -> tuple[dict[str, tuple[str, ...]], dict[tuple[str, ...], tuple[str, ...]]]:
-    """(single stem -> concepts, phrase of stems -> concepts)."""
+def _table() -> tuple[dict[str, list[str]], _Phrases]:
+    """(stem -> concepts, first stem of a phrase -> [(phrase stems, concept)])."""
     singles: dict[str, list[str]] = {}
-    phrases: dict[tuple[str, ...], list[str]] = {}
+    phrases: _Phrases = {}
     for concept, members in CONCEPTS.items():
         for member in members:
             stems = tuple(normal(w) for w in words(member))
-            target = singles.setdefault(stems[0], []) if len(stems) == 1 else None
-            if target is None:
-                target = phrases.setdefault(stems, [])
-            if concept not in target:
-                target.append(concept)
-    return (
-        {k: tuple(v) for k, v in singles.items()},
-        {k: tuple(v) for k, v in phrases.items()},
-    )
+            if len(stems) == 1:
+                if concept not in singles.setdefault(stems[0], []):
+                    singles[stems[0]].append(concept)
+            else:
+                phrases.setdefault(stems[0], []).append((stems, concept))
+    return singles, phrases
 
 
 def _concepts(stems: list[str]) -> list[tuple[int, int, str]]:
-    """(first, end, concept token) for every member word or phrase found in ``stems``."""
+    """(first, end, concept token) for every member word or phrase found in ``stems`` (all
+    words, stop words included: "year over year")."""
     singles, phrases = _table()
     found: list[tuple[int, int, str]] = []
     for i, s in enumerate(stems):
         found.extend((i, i + 1, CONCEPT_PREFIX + c) for c in singles.get(s, ()))
-        for phrase, concepts in phrases.items():
+        for phrase, concept in phrases.get(s, ()):
             if tuple(stems[i : i + len(phrase)]) == phrase:
-                found.extend((i, i + len(phrase), CONCEPT_PREFIX + c) for c in concepts)
+                found.append((i, i + len(phrase), CONCEPT_PREFIX + concept))
     return found
 
 
-def concepts_for(stems: list[str]) -> list[str]:
-    """Concept tokens (``~name``) for a sequence of stems (stop words not yet dropped):
-    one per member word and per member phrase found, in order."""
-    return [token for _, _, token in _concepts(stems)]
-
-
 def terms(text: str) -> list[str]:
-    """Stems of ``text`` (as :func:`tokenize`) followed by its concept tokens."""
-    all_words = words(text)
-    stems = [normal(w) for w in all_words]
-    kept = [s for w, s in zip(all_words, stems) if keep(w)]
-    return kept + concepts_for(stems)
+    """The stems of ``text`` (as :func:`tokenize`), then one concept token per member word
+    or phrase found: what the index counts."""
+    stems = [normal(w) for w in words(text)]
+    return tokenize(text) + [token for _, _, token in _concepts(stems)]
 
 
 def query_terms(goal: str) -> dict[str, float]:
-    """Query term -> weight. Words of the analyst vocabulary name the operation the tool must
-    do, the others mostly name the user's columns (arguments of a generic tool), so the
-    former weigh ``OPERATION_WEIGHT`` and their concepts ``CONCEPT_WEIGHT``, the rest 1."""
-    all_words = words(goal)
+    """Query term -> weight: 1 for the goal's own stems, ``CONCEPT_WEIGHT`` for its concepts."""
+    weights = dict.fromkeys(tokenize(goal), 1.0)
+    for _, _, token in _concepts([normal(w) for w in words(goal)]):
+        weights[token] = CONCEPT_WEIGHT
+    return weights
+
+
+def word_terms(text: str) -> list[tuple[str, frozenset[str]]]:
+    """Per word of ``text`` that counts: (its stem, {its stem and concept tokens}); a phrase's
+    concept belongs to every word of the phrase."""
+    all_words = words(text)
     stems = [normal(w) for w in all_words]
-    found = _concepts(stems)
-    operation = {i for first, end, _ in found for i in range(first, end)}
-    out: dict[str, float] = {}
-    for i, (word, s) in enumerate(zip(all_words, stems)):
-        if keep(word):
-            weight = OPERATION_WEIGHT if i in operation else 1.0
-            out[s] = max(out.get(s, 0.0), weight)
-    for _, _, token in found:
-        out[token] = CONCEPT_WEIGHT
-    return out
+    extra: list[set[str]] = [set() for _ in stems]
+    for first, end, token in _concepts(stems):
+        for i in range(first, end):
+            extra[i].add(token)
+    return [
+        (stems[i], frozenset({stems[i], *extra[i]}))
+        for i, word in enumerate(all_words)
+        if keep(word)
+    ]

@@ -28,7 +28,8 @@ from .vocabulary import query_terms, terms, word_terms
 __all__ = ["ToolHit", "ToolIndex", "ToolSource", "build_index", "index_for"]
 
 K1 = 1.2
-B = 0.75
+# Length normalisation below the usual 0.75: a tool documented at length is not less relevant.
+B = 0.5
 # Field weights: a word in the name says more about a tool than one in its docstring.
 FIELD_WEIGHTS = {"name": 3.0, "tags": 2.0, "params": 1.5, "doc": 1.0}
 #: Share of the best text score added for a perfect column fit (subtracted for a misfit).

@@ -11,6 +11,9 @@ from typing import Any
 __all__ = ["WORD_RE", "keep", "normal", "prose", "stem", "tokenize", "words"]
 
 WORD_RE = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])|\d+")
+_CHUNK_RE = re.compile(r"[A-Za-z]+|\d+")
+# Mixed-case words this short are abbreviations (MoM, YoY, NaN), not camelCase identifiers.
+_ABBREVIATION = 3
 _STOP = frozenset(
     [
         "a",
@@ -107,7 +110,13 @@ def tokenize(text: str) -> list[str]:
 
 def words(text: str) -> list[str]:
     """Every lowercase word of ``text`` (identifiers split), stop words kept, not stemmed."""
-    return [w.lower() for w in WORD_RE.findall(text)]
+    out: list[str] = []
+    for chunk in _CHUNK_RE.findall(text):
+        if len(chunk) <= _ABBREVIATION:
+            out.append(chunk.lower())
+        else:
+            out.extend(w.lower() for w in WORD_RE.findall(chunk))
+    return out
 
 
 def keep(word: str) -> bool:

@@ -112,7 +112,7 @@ def words(text: str) -> list[str]:
     """Every lowercase word of ``text`` (identifiers split), stop words kept, not stemmed."""
     out: list[str] = []
     for chunk in _CHUNK_RE.findall(text):
-        if len(chunk) <= _ABBREVIATION:
+        if chunk.islower() or len(chunk) <= _ABBREVIATION or chunk.isdigit():
             out.append(chunk.lower())
         else:
             out.extend(w.lower() for w in WORD_RE.findall(chunk))

@@ -249,8 +249,10 @@ def _concepts(stems: list[str]) -> list[tuple[int, int, str]]:
 def terms(text: str) -> list[str]:
     """The stems of ``text`` (as :func:`tokenize`), then one concept token per member word
     or phrase found: what the index counts."""
-    stems = [normal(w) for w in words(text)]
-    return tokenize(text) + [token for _, _, token in _concepts(stems)]
+    all_words = words(text)
+    stems = [normal(w) for w in all_words]
+    kept = [s for w, s in zip(all_words, stems, strict=True) if keep(w)]
+    return kept + [token for _, _, token in _concepts(stems)]
 
 
 def query_terms(goal: str) -> dict[str, float]:

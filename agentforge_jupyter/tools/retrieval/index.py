@@ -1,5 +1,6 @@
-"""BM25 over a tool's name, docstring prose, tags and parameter names, plus a bonus when its
-parameters fit the dataset's columns.
+"""BM25 over a tool's name, docstring prose, tags and parameter names (their stems and analyst
+concept tokens, ``vocabulary``), re-ranked by how much of the tool's name the goal asks for
+(name precision), plus a bonus when its parameters fit the dataset's columns.
 
 The index is built once per version of ``tools.json`` and of the user's trust records (cache
 keyed by path, inode, mtime and size) and holds, per token, a numpy array of document ids and
@@ -35,6 +36,7 @@ FIELD_WEIGHTS = {"name": 3.0, "tags": 2.0, "params": 1.5, "doc": 1.0}
 #: Share of the best text score added for a perfect column fit (subtracted for a misfit).
 COLUMN_BONUS = 0.25
 CANDIDATES = 50
+#: Score factor of a candidate whose name says nothing the goal asks for (1 when all of it).
 NAME_FLOOR = 0.5
 
 
@@ -158,7 +160,9 @@ class ToolIndex:
         ]
 
 
-def _name_precision(units: tuple[tuple[float, frozenset[str]], ...], terms: dict) -> float:
+def _name_precision(
+    units: tuple[tuple[float, frozenset[str]], ...], terms: dict[str, float]
+) -> float:
     """IDF-weighted share of the tool name's words that the query asks for (by stem or
     concept). A name that says things the goal did not ask for ("top_decile_calls_by_product"
     for "best selling products") describes a more specialised tool than the goal wants."""

@@ -5,14 +5,16 @@ A stemmer joins inflections ("correlated"/"correlation"); it cannot know that "a
 below is a group of such words, taken from general pandas and statistics vocabulary (pandas
 method names such as ``isna``/``fillna``/``nlargest``/``pct_change``/``resample``/``corr``,
 textbook statistics terms, and common business-reporting words such as MoM, YoY, Pareto,
-leaderboard). The groups were written from that vocabulary, not from any query set.
+leaderboard). The groups were written from that vocabulary; a few members ("sparse",
+"populated", "go together", "co vary", "most") were added after misses on the development
+queries (``benchmarks/data/tool_queries_dev.json``). None comes from the held-out queries.
 
 The same normaliser runs on tools and on queries: a member word adds its concept token
 (``~outlier``) next to its own stem, so a query word and a tool word from one group meet on
-the concept even when their stems differ. Exact words still score higher than concept matches
-(see ``CONCEPT_WEIGHT``), and the concept token is rare enough across the corpus to keep its
-IDF. Phrases ("year over year", "move together") are matched on consecutive words before stop
-words are dropped.
+the concept even when their stems differ. The same word on both sides still scores higher
+than a synonym (it matches its stem and the concept), and a concept token is rare enough
+across tools to keep its IDF. Phrases ("year over year", "day of the week") are matched on
+consecutive words before stop words are dropped.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ Each query is a paraphrase an analyst might type for one tool ("moving average o
 each region"), using the operation's everyday wording rather than the tool's name.
 
 Measured per size: index build time (first query after a change), retrieval time of a warm
-query (mean, p50, p95; target p95 <= 10 ms at 10,000), the size of the prompt's tools section
-for k=5 (target: flat), and recall@5 on the generated query-to-tool pairs (target >= 0.9).
+query (mean, p50, p95; target p95 <= 10 ms at 10,000), the size of the tools section of the
+prompt as sent (``brains.prompts.tools_section``) for k=5 (target: flat), and recall@5 on the
+generated query-to-tool pairs (target >= 0.9).
 
 Held out: ``benchmarks/data/tool_queries.json``, 105 queries in plain analyst language (written
 from what analysts ask, not from the tools' names or docstrings) each naming the starter tool
@@ -35,8 +36,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agentforge_jupyter.brains.prompts import tools_section
 from agentforge_jupyter.state import StateDir
-from agentforge_jupyter.tools import ToolRegistry, VerificationReport, prompt_section, retrieve
+from agentforge_jupyter.tools import ToolRegistry, VerificationReport, retrieve
 from agentforge_jupyter.trust import TrustStore
 
 SIZES = (10, 1_000, 10_000)
@@ -349,7 +351,8 @@ def bench_size(size: int, queries: int, workdir: Path) -> dict[str, Any]:
         hits = retrieve(query, k=K, registry=registry)
         times.append((time.perf_counter() - t0) * 1000)
         hits_at_k += expected in [h.name for h in hits]
-        prompt_sizes.append(len(prompt_section(hits)))
+        # The tools part of the message exactly as a brain is sent it.
+        prompt_sizes.append(len(tools_section(hits)) if hits else 0)
         if hits:
             per_hit.append(prompt_sizes[-1] / len(hits))
     times.sort()

@@ -1,5 +1,6 @@
-"""Retrieval: which verified tools a run is offered. ``text`` (tokens, Snowball stems,
-synonyms), ``fit`` (parameters against the dataset's columns), ``index`` (BM25, cached per
+"""Retrieval: which verified tools a run is offered. ``text`` (tokens, Snowball stems),
+``vocabulary`` (analyst words grouped into concepts, for tools and queries alike), ``fit``
+(parameters against the dataset's columns), ``index`` (BM25 and name precision, cached per
 version of tools.json), ``prompt`` (what the model is shown). ``ToolRegistry.retrieve`` and
 :func:`agentforge_jupyter.tools.retrieve` are the entry points."""
 

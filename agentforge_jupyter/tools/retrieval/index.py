@@ -1,5 +1,6 @@
-"""BM25 over a tool's name, docstring prose, tags and parameter names, plus a bonus when its
-parameters fit the dataset's columns.
+"""BM25 over a tool's name, docstring prose, tags and parameter names (their stems and analyst
+concept tokens, ``vocabulary``), re-ranked by how much of the tool's name the goal asks for
+(name precision), plus a bonus when its parameters fit the dataset's columns.
 
 The index is built once per version of ``tools.json`` and of the user's trust records (cache
 keyed by path, inode, mtime and size) and holds, per token, a numpy array of document ids and
@@ -22,17 +23,21 @@ import numpy as np
 
 from ..model import Tool
 from .fit import fit_score, param_kinds, profile_view
-from .text import prose, query_terms, tokenize
+from .text import prose, tokenize
+from .vocabulary import query_terms, terms, word_terms
 
 __all__ = ["ToolHit", "ToolIndex", "ToolSource", "build_index", "index_for"]
 
 K1 = 1.2
-B = 0.75
+# Length normalisation below the usual 0.75: a tool documented at length is not less relevant.
+B = 0.5
 # Field weights: a word in the name says more about a tool than one in its docstring.
 FIELD_WEIGHTS = {"name": 3.0, "tags": 2.0, "params": 1.5, "doc": 1.0}
 #: Share of the best text score added for a perfect column fit (subtracted for a misfit).
 COLUMN_BONUS = 0.25
 CANDIDATES = 50
+#: Score factor of a candidate whose name says nothing the goal asks for (1 when all of it).
+NAME_FLOOR = 0.5
 
 
 # Members are read-only properties so that implementations may narrow their types.
@@ -99,6 +104,8 @@ class _Doc:
     kinds: tuple[str, ...]
     words: frozenset[str]
     tokens: frozenset[str]
+    # Per word of the name: (its IDF, its stem and concept tokens); filled in by build_index.
+    name_units: tuple[tuple[float, frozenset[str]], ...] = ()
 
 
 @dataclass
@@ -134,6 +141,7 @@ class ToolIndex:
             if text <= 0.0:
                 continue
             doc = self.docs[int(i)]
+            text *= NAME_FLOOR + (1.0 - NAME_FLOOR) * _name_precision(doc.name_units, terms)
             fit = fit_score(doc.kinds, doc.words, *view) if view else 0.0
             ranked.append((text + COLUMN_BONUS * fit * top, fit, doc))
         ranked.sort(key=lambda r: (-r[0], r[2].name))
@@ -152,12 +160,24 @@ class ToolIndex:
         ]
 
 
+def _name_precision(
+    units: tuple[tuple[float, frozenset[str]], ...], terms: dict[str, float]
+) -> float:
+    """IDF-weighted share of the tool name's words that the query asks for (by stem or
+    concept). A name that says things the goal did not ask for ("top_decile_calls_by_product"
+    for "best selling products") describes a more specialised tool than the goal wants."""
+    total = sum(idf for idf, _ in units)
+    if total <= 0.0:
+        return 1.0
+    return sum(idf for idf, unit in units if any(t in terms for t in unit)) / total
+
+
 def _fields(record: dict[str, Any]) -> dict[str, list[str]]:
     return {
-        "name": tokenize(record["name"]),
-        "tags": [t for tag in record.get("tags", ()) for t in tokenize(tag)],
-        "params": [t for p in record.get("params", ()) for t in tokenize(p["name"])],
-        "doc": tokenize(prose(record.get("docstring", ""))),
+        "name": terms(record["name"]),
+        "tags": [t for tag in record.get("tags", ()) for t in terms(tag)],
+        "params": [t for p in record.get("params", ()) for t in terms(p["name"])],
+        "doc": terms(prose(record.get("docstring", ""))),
     }
 
 
@@ -197,13 +217,17 @@ def build_index(records: list[dict[str, Any]]) -> ToolIndex:
             ids, values = per_term.setdefault(token, ([], []))
             ids.append(i)
             values.append(count * (K1 + 1) / (count + norm[i]))
+    idfs: dict[str, float] = {}
     for token, (ids, values) in per_term.items():
         df = len(ids)
         idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        idfs[token] = float(idf)
         index.postings[token] = (
             np.asarray(ids, dtype=np.int32),
             (np.asarray(values) * idf).astype(np.float32),
         )
+    for doc in index.docs:
+        doc.name_units = tuple((idfs.get(s, 0.0), unit) for s, unit in word_terms(doc.name))
     return index
 
 

@@ -1,5 +1,5 @@
 """Text for retrieval: words split from snake_case and camelCase, stop words dropped, stemmed
-with the Snowball (Porter2) English stemmer, plus a small table of analyst synonyms."""
+with the Snowball (Porter2) English stemmer. Synonyms are ``vocabulary``'s job."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import functools
 import re
 from typing import Any
 
-__all__ = ["WORD_RE", "prose", "query_terms", "stem", "tokenize"]
+__all__ = ["WORD_RE", "keep", "normal", "prose", "stem", "tokenize", "words"]
 
 WORD_RE = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])|\d+")
+_CHUNK_RE = re.compile(r"[A-Za-z]+|\d+")
+# Mixed-case words this short are abbreviations (MoM, YoY, NaN), not camelCase identifiers.
+_ABBREVIATION = 3
 _STOP = frozenset(
     [
         "a",
@@ -83,48 +86,6 @@ _STOP = frozenset(
         "any",
     ]
 )
-# Analyst vocabulary -> the word tools tend to use (both forms are searched).
-# Analyst vocabulary -> the word tools tend to use (semantic, so no stemmer finds it; both
-# forms are searched). Inflections (correlated/correlation) are the stemmer's job.
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "null": ("missing",),
-    "nan": ("missing",),
-    "na": ("missing",),
-    "empty": ("missing",),
-    "blank": ("missing",),
-    "absent": ("missing",),
-    "anomaly": ("outlier",),
-    "anomalous": ("outlier",),
-    "unusual": ("outlier",),
-    "extreme": ("outlier",),
-    "largest": ("top",),
-    "biggest": ("top",),
-    "highest": ("top",),
-    "best": ("top",),
-    "leading": ("top",),
-    "rank": ("top",),
-    "ranking": ("top",),
-    "increase": ("growth",),
-    "change": ("growth",),
-    "mom": ("growth", "month"),
-    "yoy": ("growth", "year"),
-    "qoq": ("growth", "quarter"),
-    "percent": ("share",),
-    "percentage": ("share",),
-    "proportion": ("share",),
-    "fraction": ("share",),
-    "contribution": ("share",),
-    "total": ("sum",),
-    "aggregate": ("sum",),
-    "monthly": ("resample",),
-    "weekly": ("resample",),
-    "daily": ("resample",),
-    "quarterly": ("resample",),
-    "yearly": ("resample",),
-    "annual": ("resample",),
-    "relationship": ("correlation",),
-}
-_SYNONYM_WEIGHT = 0.6
 # The stemmer joins "monthly"/"month", "weekly"/"week"; these period words it cannot.
 _NORMAL = {"daily": "day", "annual": "year", "annually": "year"}
 
@@ -144,24 +105,28 @@ def stem(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Lowercase stemmed words; snake_case and camelCase are split, stop words dropped."""
-    out = []
-    for word in WORD_RE.findall(text):
-        word = word.lower()
-        if word not in _STOP and len(word) > 1:
-            out.append(_NORMAL.get(word) or stem(word))
+    return [normal(w) for w in words(text) if keep(w)]
+
+
+def words(text: str) -> list[str]:
+    """Every lowercase word of ``text`` (identifiers split), stop words kept, not stemmed."""
+    out: list[str] = []
+    for chunk in _CHUNK_RE.findall(text):
+        if chunk.islower() or len(chunk) <= _ABBREVIATION or chunk.isdigit():
+            out.append(chunk.lower())
+        else:
+            out.extend(w.lower() for w in WORD_RE.findall(chunk))
     return out
 
 
-def query_terms(goal: str) -> dict[str, float]:
-    terms: dict[str, float] = {}
-    for word in WORD_RE.findall(goal):
-        word = word.lower()
-        if word in _STOP or len(word) < 2:
-            continue
-        terms[_NORMAL.get(word) or stem(word)] = 1.0
-        for synonym in _SYNONYMS.get(word, ()):
-            terms.setdefault(stem(synonym), _SYNONYM_WEIGHT)
-    return terms
+def keep(word: str) -> bool:
+    """Whether a lowercase word counts for retrieval (not a stop word, not one letter)."""
+    return word not in _STOP and len(word) > 1
+
+
+def normal(word: str) -> str:
+    """The stem of a lowercase word, with the period words no stemmer joins."""
+    return _NORMAL.get(word) or stem(word)
 
 
 def prose(docstring: str) -> str:

@@ -73,8 +73,11 @@ def test_config_file_enables_the_extension() -> None:
     config = json.loads((REPO / "jupyter-config/server-config/agentforge_jupyter.json").read_text())
     assert config["ServerApp"]["jpserver_extensions"] == {"agentforge_jupyter.server": True}
     from agentforge_jupyter.server import _jupyter_server_extension_points
+    from agentforge_jupyter.server.extension import AgentForgeExtension
 
-    assert _jupyter_server_extension_points() == [{"module": "agentforge_jupyter.server"}]
+    assert _jupyter_server_extension_points() == [
+        {"module": "agentforge_jupyter.server", "app": AgentForgeExtension}
+    ]
 
 
 def test_routes_cover_the_api() -> None:

@@ -1,6 +1,11 @@
 """Server-Sent Events: one `id:` line (the record's `seq`) and one `data:` line of JSON per
 record, a comment every few seconds to keep idle connections alive, and `Last-Event-ID` (or
-`?after=`) to resume after a reconnect without loss or duplicates."""
+`?after=`) to resume after a reconnect without loss or duplicates.
+
+Two sources: an async iterator of records (runs written by another process, training jobs),
+and a `Broadcast` (runs executing in this server), which writes each new message to every
+subscriber's connection in the same loop callback: no task per subscriber sits between an
+event and the socket, so 20 subscribers cost little more than one."""
 
 from __future__ import annotations
 
@@ -8,16 +13,20 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
-from tornado.iostream import StreamClosedError
+from tornado.iostream import StreamBufferFullError, StreamClosedError
 
 from .base import AgentForgeHandler, ApiError
 
 log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 15.0
+#: Bytes a subscriber may leave unread before it is disconnected (it can resume with
+#: Last-Event-ID). Far more than a run writes; it only bounds a client that never reads.
+MAX_UNREAD_BYTES = 32 * 1024 * 1024
 _END = object()
 
 
@@ -31,10 +40,111 @@ def _message(item: dict[str, Any] | str) -> str:
     return item if isinstance(item, str) else format_event(item)
 
 
+class Sink(Protocol):
+    def push(self, text: str) -> None: ...
+    def end(self) -> None: ...
+
+
+class Broadcast:
+    """One run's events as SSE messages (index == seq), formatted once, for any number of
+    subscribers on the server's loop. `publish` and `close` must be called on that loop."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.done = False
+        self._sinks: list[Sink] = []
+
+    def publish(self, message: str) -> None:
+        self.messages.append(message)
+        for sink in list(self._sinks):  # a sink may detach itself while being written
+            sink.push(message)
+
+    def close(self) -> None:
+        """No more messages: every subscriber's stream ends."""
+        self.done = True
+        sinks, self._sinks = self._sinks, []
+        for sink in sinks:
+            sink.end()
+
+    def attach(self, sink: Sink, after_seq: int = -1) -> None:
+        """Give `sink` every message after `after_seq` now, then each new one as it comes."""
+        backlog = self.messages[after_seq + 1 :]
+        if backlog:
+            sink.push("".join(backlog))
+        if self.done:
+            sink.end()
+        else:
+            self._sinks.append(sink)
+
+    def detach(self, sink: Sink) -> None:
+        with contextlib.suppress(ValueError):
+            self._sinks.remove(sink)
+
+    async def follow(self, after_seq: int = -1) -> AsyncIterator[str]:
+        """The same messages as an async iterator (for callers that are not a handler)."""
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        sink = _QueueSink(queue)
+        self.attach(sink, after_seq)
+        try:
+            while (item := await queue.get()) is not None:
+                yield item
+        finally:
+            self.detach(sink)
+
+    async def pump(self, events: AsyncIterator[dict[str, Any]]) -> None:
+        """Publish every record of `events` (one reader per run), then close."""
+        try:
+            async for record in events:
+                self.publish(format_event(record))
+        finally:
+            self.close()
+
+
+class _QueueSink:
+    def __init__(self, queue: asyncio.Queue[str | None]) -> None:
+        self.queue = queue
+
+    def push(self, text: str) -> None:
+        self.queue.put_nowait(text)
+
+    def end(self) -> None:
+        self.queue.put_nowait(None)
+
+
+class _HandlerSink:
+    """Writes straight to one subscriber's connection, without waiting for the write to
+    complete: the socket and tornado's write buffer absorb a slow reader, and one that leaves
+    more than MAX_UNREAD_BYTES unread is disconnected instead of holding anything up."""
+
+    def __init__(self, handler: EventStreamHandler) -> None:
+        self.handler = handler
+        self.ended = asyncio.Event()
+        self.last_write = time.monotonic()
+
+    def push(self, text: str) -> None:
+        if self.ended.is_set():
+            return
+        try:
+            self.handler.write(text)
+            self.handler.flush()  # the returned future is not awaited on purpose
+        except StreamBufferFullError:
+            log.warning("closing an event stream whose client does not read: %s", self.handler)
+            self.handler.close_connection()
+            self.end()
+        except StreamClosedError:
+            self.end()
+        else:
+            self.last_write = time.monotonic()
+
+    def end(self) -> None:
+        self.ended.set()
+
+
 class EventStreamHandler(AgentForgeHandler):
     """Base for the `.../events` endpoints."""
 
     keepalive_s = KEEPALIVE_S
+    _sink: _HandlerSink | None = None
 
     def after_seq(self) -> int:
         """The last `seq` the client already has (-1: none). The `Last-Event-ID` header wins
@@ -61,6 +171,38 @@ class EventStreamHandler(AgentForgeHandler):
         stream = getattr(self.request.connection, "stream", None)
         if stream is not None:
             stream.set_nodelay(True)
+            stream.max_write_buffer_size = MAX_UNREAD_BYTES
+
+    def close_connection(self) -> None:
+        stream = getattr(self.request.connection, "stream", None)
+        if stream is not None:
+            stream.close()
+
+    def on_connection_close(self) -> None:
+        if self._sink is not None:
+            self._sink.end()
+
+    async def send_broadcast(self, broadcast: Broadcast, after_seq: int) -> None:
+        """Stream `broadcast` from after `after_seq` until it closes or the client leaves."""
+        self._sink = sink = _HandlerSink(self)
+        try:
+            self.start_stream()
+            self.write(": stream open\n\n")
+            await self.flush()
+            broadcast.attach(sink, after_seq)
+            while not sink.ended.is_set():
+                idle = time.monotonic() - sink.last_write
+                if idle >= self.keepalive_s:
+                    sink.push(": keepalive\n\n")
+                    continue
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(sink.ended.wait(), self.keepalive_s - idle)
+        except StreamClosedError:
+            pass  # the client went away; nothing to answer
+        finally:
+            broadcast.detach(sink)
+            with contextlib.suppress(Exception):
+                self.finish()
 
     async def send_events(self, records: AsyncIterator[dict[str, Any] | str]) -> None:
         """Write every record (a dict, or an SSE message already formatted) as it comes; return

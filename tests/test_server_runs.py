@@ -8,57 +8,16 @@ import json
 from pathlib import Path
 
 import nbformat
-import pytest
-from tornado.httpclient import HTTPClientError
 
 from agentforge_jupyter.agent import Agent
 from agentforge_jupyter.events import RunRecorder
 
 from .fakes import QueuedBrain
-from .jupyter_fixtures import *  # noqa: F403  (jp_fetch, jp_serverapp, ...)
 from .server_client import read_sse
-
-
-@pytest.fixture
-def run(jp_asyncio_loop):
-    """Run a coroutine on the server's loop (pytest-asyncio would use another loop, on which
-    the test server never answers)."""
-    return jp_asyncio_loop.run_until_complete
-
+from .server_fixtures import *  # noqa: F403  (run, state, api_url, jp_fetch, ...)
+from .server_fixtures import api, error_of
 
 GOAL = "Which region drove Q3 revenue growth?"
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> Path:
-    return tmp_path / "state"
-
-
-@pytest.fixture
-def jp_server_config(state: Path) -> dict:
-    return {
-        "ServerApp": {"jpserver_extensions": {"agentforge_jupyter.server": True}},
-        "AgentForgeServer": {"state_dir": str(state), "keepalive_s": 0.5},
-    }
-
-
-@pytest.fixture
-def events_url(jp_http_port, jp_base_url):
-    def url(run_id: str) -> str:
-        return f"http://127.0.0.1:{jp_http_port}{jp_base_url}agentforge/api/runs/{run_id}/events"
-
-    return url
-
-
-async def api(jp_fetch, *parts: str, method: str = "GET", **kwargs):
-    response = await jp_fetch("agentforge", "api", *parts, method=method, **kwargs)
-    return json.loads(response.body)
-
-
-async def error_of(jp_fetch, *parts: str, method: str = "GET", **kwargs) -> tuple[int, dict]:
-    with pytest.raises(HTTPClientError) as info:
-        await jp_fetch("agentforge", "api", *parts, method=method, **kwargs)
-    return info.value.code, json.loads(info.value.response.body)
 
 
 async def start(jp_fetch, **body) -> str:
@@ -70,13 +29,13 @@ async def start(jp_fetch, **body) -> str:
 
 
 def test_run_streams_every_event_then_ends(
-    jp_fetch, jp_auth_header, events_url, state, full_isolation, run
+    jp_fetch, jp_auth_header, api_url, state, full_isolation, run
 ) -> None:
     run(
         _run_streams_every_event_then_ends(
             jp_fetch=jp_fetch,
             jp_auth_header=jp_auth_header,
-            events_url=events_url,
+            api_url=api_url,
             state=state,
             full_isolation=full_isolation,
         )
@@ -84,10 +43,10 @@ def test_run_streams_every_event_then_ends(
 
 
 async def _run_streams_every_event_then_ends(
-    jp_fetch, jp_auth_header, events_url, state: Path, full_isolation
+    jp_fetch, jp_auth_header, api_url, state: Path, full_isolation
 ) -> None:
     run_id = await start(jp_fetch, dataset="sales_q3", brain="offline", steps=3)
-    stream = await read_sse(events_url(run_id), jp_auth_header)
+    stream = await read_sse(api_url("runs", run_id, "events"), jp_auth_header)
     assert stream.status == 200 and stream.content_type.startswith("text/event-stream")
     assert stream.ids == list(range(len(stream.records)))
     assert stream.types[0] == "run_start" and stream.types[-1] == "run_end"
@@ -107,31 +66,33 @@ async def _run_streams_every_event_then_ends(
 
     # Resume after event k: exactly the rest, no duplicates.
     k = len(stream.records) // 2
-    rest = await read_sse(events_url(run_id), {**jp_auth_header, "Last-Event-ID": str(k)})
+    rest = await read_sse(
+        api_url("runs", run_id, "events"), {**jp_auth_header, "Last-Event-ID": str(k)}
+    )
     assert rest.ids == list(range(k + 1, len(stream.records)))
-    again = await read_sse(events_url(run_id) + f"?after={k}", jp_auth_header)
+    again = await read_sse(api_url("runs", run_id, "events") + f"?after={k}", jp_auth_header)
     assert again.ids == rest.ids
 
 
 def test_twenty_subscribers_each_get_every_event(
-    jp_fetch, jp_auth_header, events_url, full_isolation, run
+    jp_fetch, jp_auth_header, api_url, full_isolation, run
 ) -> None:
     run(
         _twenty_subscribers_each_get_every_event(
             jp_fetch=jp_fetch,
             jp_auth_header=jp_auth_header,
-            events_url=events_url,
+            api_url=api_url,
             full_isolation=full_isolation,
         )
     )
 
 
 async def _twenty_subscribers_each_get_every_event(
-    jp_fetch, jp_auth_header, events_url, full_isolation
+    jp_fetch, jp_auth_header, api_url, full_isolation
 ) -> None:
     run_id = await start(jp_fetch, dataset="sales_q3", brain="offline", steps=2)
     streams = await asyncio.gather(
-        *(read_sse(events_url(run_id), jp_auth_header) for _ in range(20))
+        *(read_sse(api_url("runs", run_id, "events"), jp_auth_header) for _ in range(20))
     )
     expected = streams[0].ids
     assert expected and streams[0].types[-1] == "run_end"
@@ -182,21 +143,21 @@ async def _a_slow_subscriber_does_not_hold_up_the_run(
 
 
 def test_cancel_a_running_run(
-    jp_fetch, jp_serverapp, jp_auth_header, events_url, full_isolation, run
+    jp_fetch, jp_serverapp, jp_auth_header, api_url, full_isolation, run
 ) -> None:
     run(
         _cancel_a_running_run(
             jp_fetch=jp_fetch,
             jp_serverapp=jp_serverapp,
             jp_auth_header=jp_auth_header,
-            events_url=events_url,
+            api_url=api_url,
             full_isolation=full_isolation,
         )
     )
 
 
 async def _cancel_a_running_run(
-    jp_fetch, jp_serverapp, jp_auth_header, events_url, full_isolation
+    jp_fetch, jp_serverapp, jp_auth_header, api_url, full_isolation
 ) -> None:
     services = jp_serverapp.web_app.settings["agentforge"]
 
@@ -212,7 +173,7 @@ async def _cancel_a_running_run(
         "agentforge", "api", "runs", run_id, "cancel", method="POST", body=b""
     )
     assert response.code == 202
-    stream = await read_sse(events_url(run_id), jp_auth_header)
+    stream = await read_sse(api_url("runs", run_id, "events"), jp_auth_header)
     assert stream.types[-1] == "run_end"
     assert stream.records[-1].data["status"] == "cancelled"
     code, error = await error_of(jp_fetch, "runs", run_id, "cancel", method="POST", body=b"")
@@ -220,17 +181,17 @@ async def _cancel_a_running_run(
 
 
 def test_a_run_written_by_another_process_is_followed(
-    jp_fetch, jp_auth_header, events_url, state, run
+    jp_fetch, jp_auth_header, api_url, state, run
 ) -> None:
     run(
         _a_run_written_by_another_process_is_followed(
-            jp_fetch=jp_fetch, jp_auth_header=jp_auth_header, events_url=events_url, state=state
+            jp_fetch=jp_fetch, jp_auth_header=jp_auth_header, api_url=api_url, state=state
         )
     )
 
 
 async def _a_run_written_by_another_process_is_followed(
-    jp_fetch, jp_auth_header, events_url, state: Path
+    jp_fetch, jp_auth_header, api_url, state: Path
 ) -> None:
     run_id = "20260101-000000-abcdef"
     recorder = RunRecorder(run_id, state / "runs" / run_id)
@@ -244,7 +205,7 @@ async def _a_run_written_by_another_process_is_followed(
         limits={},
         session_id="s",
     )
-    follower = asyncio.ensure_future(read_sse(events_url(run_id), jp_auth_header))
+    follower = asyncio.ensure_future(read_sse(api_url("runs", run_id, "events"), jp_auth_header))
     await asyncio.sleep(0.5)
     assert not follower.done()  # no run_end yet: still following the file
     recorder.emit("insight", index=0, text="<b>not html</b>")
@@ -256,13 +217,11 @@ async def _a_run_written_by_another_process_is_followed(
     assert listed[0]["id"] == run_id
 
 
-def test_run_request_errors(jp_fetch, events_url, jp_auth_header, run) -> None:
-    run(
-        _run_request_errors(jp_fetch=jp_fetch, events_url=events_url, jp_auth_header=jp_auth_header)
-    )
+def test_run_request_errors(jp_fetch, api_url, jp_auth_header, run) -> None:
+    run(_run_request_errors(jp_fetch=jp_fetch, api_url=api_url, jp_auth_header=jp_auth_header))
 
 
-async def _run_request_errors(jp_fetch, events_url, jp_auth_header) -> None:
+async def _run_request_errors(jp_fetch, api_url, jp_auth_header) -> None:
     code, error = await error_of(jp_fetch, "runs", method="POST", body=json.dumps({"goal": " "}))
     assert code == 400 and "goal" in error["error"]
     body = json.dumps({"goal": "x", "dataset": "nope"})
@@ -280,7 +239,9 @@ async def _run_request_errors(jp_fetch, events_url, jp_auth_header) -> None:
         jp_fetch, "runs", "20260101-000000-000000", "cancel", method="POST", body=b""
     )
     assert code == 404
-    stream = await read_sse(events_url("20260101-000000-000000"), jp_auth_header)
+    stream = await read_sse(api_url("runs", "20260101-000000-000000", "events"), jp_auth_header)
     assert stream.status == 404
-    stream = await read_sse(events_url("x"), {**jp_auth_header, "Last-Event-ID": "abc"})
+    stream = await read_sse(
+        api_url("runs", "x", "events"), {**jp_auth_header, "Last-Event-ID": "abc"}
+    )
     assert stream.status == 400

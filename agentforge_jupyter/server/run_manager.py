@@ -19,11 +19,12 @@ from typing import Any
 
 from .._loop import background_loop
 from ..datasets import DatasetRegistry
-from ..events import EVENTS_FILE, FINAL_TYPE, RunRecorder, follow_events, read_events
+from ..events import EVENTS_FILE, FINAL_TYPE, follow_events, read_events
 from ..run import Agent, AgentError, Run, RunLimits, load_run
 from ..run.records import RUN_FILE
 from ..state import StateDir
 from .errors import RunNotFoundError, RunStateError, TooManyRunsError
+from .feed import RunFeed
 from .sse import Broadcast
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class ActiveRun:
     agent: Agent
     task: concurrent.futures.Future[Any]  # on the background loop
     broadcast: Broadcast = field(default_factory=Broadcast)
-    pump: asyncio.Task[None] | None = None
+    feed: RunFeed | None = None
 
 
 AgentFactory = Callable[..., Agent]
@@ -112,7 +113,7 @@ class RunManager:
             raise AgentError("the run ended before it started")  # pragma: no cover
         run = agent.last_run
         active = self._runs[run.run_id] = ActiveRun(run, agent, task)
-        active.pump = asyncio.create_task(active.broadcast.pump(_records(run.recorder)))
+        active.feed = RunFeed(run.recorder, active.broadcast, asyncio.get_running_loop())
         return run.run_id
 
     async def shutdown(self, wait_s: float = SHUTDOWN_WAIT_S) -> None:
@@ -131,10 +132,9 @@ class RunManager:
             for future in late:
                 future.cancel()
         for active in self._runs.values():
-            if active.pump is not None and not active.pump.done():
-                active.pump.cancel()  # its finally closes the broadcast: the streams end
-                with contextlib.suppress(asyncio.CancelledError):
-                    await active.pump
+            if active.feed is not None and not active.broadcast.done:
+                active.feed.flush()  # what the runs recorded last (their run_end) goes out
+                active.feed.stop()  # and every event stream ends
 
     @staticmethod
     async def _drive(agent: Agent, goal: str) -> Run:
@@ -264,11 +264,6 @@ class RunManager:
 
 async def _to_dict(run: Run) -> dict[str, Any]:
     return run.to_dict()
-
-
-async def _records(recorder: RunRecorder) -> AsyncIterator[dict[str, Any]]:
-    async for event in recorder.stream(0):
-        yield event.to_dict()
 
 
 def _summary_of(data: dict[str, Any]) -> dict[str, Any]:

@@ -54,10 +54,15 @@ class Broadcast:
         self.done = False
         self._sinks: list[Sink] = []
 
-    def publish(self, message: str) -> None:
-        self.messages.append(message)
+    def publish(self, messages: list[str]) -> None:
+        """Append `messages` (the next seqs, in order) and write them to every subscriber, all
+        in one write each."""
+        if not messages:
+            return
+        self.messages.extend(messages)
+        text = "".join(messages)
         for sink in list(self._sinks):  # a sink may detach itself while being written
-            sink.push(message)
+            sink.push(text)
 
     def close(self) -> None:
         """No more messages: every subscriber's stream ends."""
@@ -90,14 +95,6 @@ class Broadcast:
                 yield item
         finally:
             self.detach(sink)
-
-    async def pump(self, events: AsyncIterator[dict[str, Any]]) -> None:
-        """Publish every record of `events` (one reader per run), then close."""
-        try:
-            async for record in events:
-                self.publish(format_event(record))
-        finally:
-            self.close()
 
 
 class _QueueSink:

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 from pathlib import Path
 
 import nbformat
+import psutil
 
+from agentforge_jupyter._loop import background_loop
 from agentforge_jupyter.agent import Agent
 from agentforge_jupyter.events import RunRecorder
 
-from .fakes import QueuedBrain
+from .fakes import QueuedBrain, code, plan_json
 from .server_client import read_sse
 from .server_fixtures import *  # noqa: F403  (run, state, api_url, jp_fetch, ...)
 from .server_fixtures import api, error_of
@@ -161,11 +165,7 @@ async def _cancel_a_running_run(
 ) -> None:
     services = jp_serverapp.web_app.settings["agentforge"]
 
-    def slow_agent(**kwargs):
-        kwargs.pop("brain", None)
-        return Agent(brain=QueuedBrain(["never used"], latency=600), **kwargs)
-
-    services.runs.agent_factory = slow_agent
+    services.runs.agent_factory = _waiting_agent
     run_id = await start(jp_fetch, dataset="sales_q3")
     code, error = await error_of(jp_fetch, "runs", run_id, "export")
     assert code == 409 and "still going" in error["error"]
@@ -245,3 +245,83 @@ async def _run_request_errors(jp_fetch, api_url, jp_auth_header) -> None:
         api_url("runs", "x", "events"), {**jp_auth_header, "Last-Event-ID": "abc"}
     )
     assert stream.status == 400
+
+
+def _waiting_agent(**kwargs):
+    """An agent whose brain takes ten minutes to answer."""
+    kwargs.pop("brain", None)
+    return Agent(brain=QueuedBrain(["never used"], latency=600), **kwargs)
+
+
+def _sleeping_agent(**kwargs):
+    """An agent whose one step sleeps in its sandbox kernel for ten minutes."""
+    kwargs.pop("brain", None)
+    brain = QueuedBrain([plan_json("Sleep"), code("import time\ntime.sleep(600)")])
+    return Agent(brain=brain, **kwargs)
+
+
+def test_server_shutdown_cancels_running_runs(
+    jp_fetch, jp_serverapp, jp_auth_header, api_url, state, full_isolation, run
+) -> None:
+    run(_server_shutdown_cancels_running_runs(
+        jp_fetch, jp_serverapp, jp_auth_header, api_url, state
+    ))  # fmt: skip
+
+
+async def _server_shutdown_cancels_running_runs(
+    jp_fetch, jp_serverapp, jp_auth_header, api_url, state: Path
+) -> None:
+    services = jp_serverapp.web_app.settings["agentforge"]
+    services.runs.agent_factory = _sleeping_agent
+    run_id = await start(jp_fetch, dataset="sales_q3")
+    follower = asyncio.ensure_future(read_sse(api_url("runs", run_id, "events"), jp_auth_header))
+    events = state / "runs" / run_id / "events.jsonl"
+    for _ in range(1200):  # the step's code is executing in the kernel
+        if events.is_file() and '"type":"lint"' in events.read_text().replace(" ", ""):
+            break
+        await asyncio.sleep(0.05)
+    kernels = psutil.Process().children(recursive=True)
+    assert kernels, "the run's sandbox kernel should be running"
+
+    await jp_serverapp.cleanup_extensions()  # what the server does when it stops
+
+    stream = await asyncio.wait_for(follower, 60)  # the stream ended
+    assert "cancelled" in stream.types and stream.types[-1] == "run_end"
+    assert stream.records[-1].data["status"] == "cancelled"
+    record = json.loads((state / "runs" / run_id / "run.json").read_text())
+    assert record["status"] == "cancelled" and record["reason"]
+    _, alive = psutil.wait_procs(kernels, timeout=30)
+    assert not alive, f"sandbox processes left behind: {alive}"
+    code_, error = await error_of(jp_fetch, "runs", method="POST", body=json.dumps({"goal": GOAL}))
+    assert code_ == 409 and "shutting down" in error["error"]
+
+
+def test_run_snapshot_is_taken_on_the_runs_loop(jp_fetch, jp_serverapp, full_isolation, run):
+    run(_run_snapshot_is_taken_on_the_runs_loop(jp_fetch, jp_serverapp))
+
+
+async def _run_snapshot_is_taken_on_the_runs_loop(jp_fetch, jp_serverapp) -> None:
+    """A change the run makes in two parts is never seen half done by GET: the snapshot waits
+    for the run's loop, where the change happens without an await in between."""
+    services = jp_serverapp.web_app.settings["agentforge"]
+    services.runs.agent_factory = _waiting_agent
+    run_id = await start(jp_fetch, dataset="sales_q3")
+    active = services.runs.active(run_id)
+    halfway = threading.Event()
+
+    async def change_in_two_parts() -> None:
+        active.run.reason = "part one"
+        halfway.set()
+        time.sleep(0.5)  # no await: nothing else runs on this loop meanwhile
+        active.run.insights_text = "part two"
+
+    change = asyncio.run_coroutine_threadsafe(change_in_two_parts(), background_loop())
+    await asyncio.to_thread(halfway.wait, 30)
+    detail = await api(jp_fetch, "runs", run_id)
+    assert (detail["reason"], detail["insights_text"]) == ("part one", "part two")
+    listed = await api(jp_fetch, "runs")
+    assert listed[0]["reason"] == "part one" and listed[0]["live"] is True
+    await asyncio.wrap_future(change)
+    services.runs.cancel(run_id)
+    await asyncio.wrap_future(active.task)
+    assert (await api(jp_fetch, "runs", run_id))["status"] == "cancelled"

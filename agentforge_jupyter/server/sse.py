@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from tornado.iostream import StreamBufferFullError, StreamClosedError
+from tornado.iostream import IOStream, StreamBufferFullError, StreamClosedError
 
 from .base import AgentForgeHandler, ApiError
 
@@ -41,7 +41,7 @@ def _message(item: dict[str, Any] | str) -> str:
 
 
 class Sink(Protocol):
-    def push(self, text: str) -> None: ...
+    def push(self, data: bytes) -> None: ...
     def end(self) -> None: ...
 
 
@@ -60,9 +60,9 @@ class Broadcast:
         if not messages:
             return
         self.messages.extend(messages)
-        text = "".join(messages)
+        data = "".join(messages).encode("utf-8")  # once, whatever the number of subscribers
         for sink in list(self._sinks):  # a sink may detach itself while being written
-            sink.push(text)
+            sink.push(data)
 
     def close(self) -> None:
         """No more messages: every subscriber's stream ends."""
@@ -75,7 +75,7 @@ class Broadcast:
         """Give `sink` every message after `after_seq` now, then each new one as it comes."""
         backlog = self.messages[after_seq + 1 :]
         if backlog:
-            sink.push("".join(backlog))
+            sink.push("".join(backlog).encode("utf-8"))
         if self.done:
             sink.end()
         else:
@@ -101,37 +101,49 @@ class _QueueSink:
     def __init__(self, queue: asyncio.Queue[str | None]) -> None:
         self.queue = queue
 
-    def push(self, text: str) -> None:
-        self.queue.put_nowait(text)
+    def push(self, data: bytes) -> None:
+        self.queue.put_nowait(data.decode("utf-8"))
 
     def end(self) -> None:
         self.queue.put_nowait(None)
 
 
 class _HandlerSink:
-    """Writes straight to one subscriber's connection, without waiting for the write to
+    """Writes straight to one subscriber's socket stream, without waiting for the write to
     complete: the socket and tornado's write buffer absorb a slow reader, and one that leaves
-    more than MAX_UNREAD_BYTES unread is disconnected instead of holding anything up."""
+    more than MAX_UNREAD_BYTES unread is disconnected instead of holding anything up.
 
-    def __init__(self, handler: EventStreamHandler) -> None:
+    The stream's HTTP/1.1 chunked framing is done here (the handler declares it in its headers,
+    so tornado does not add its own): one `IOStream.write` per batch and subscriber is the
+    whole cost of a subscriber."""
+
+    def __init__(self, handler: EventStreamHandler, stream: IOStream, chunked: bool) -> None:
         self.handler = handler
+        self.stream = stream
+        self.chunked = chunked
         self.ended = asyncio.Event()
         self.last_write = time.monotonic()
 
-    def push(self, text: str) -> None:
+    def push(self, data: bytes) -> None:
         if self.ended.is_set():
             return
         try:
-            self.handler.write(text)
-            self.handler.flush()  # the returned future is not awaited on purpose
+            self.stream.write(b"%x\r\n%b\r\n" % (len(data), data) if self.chunked else data)
         except StreamBufferFullError:
             log.warning("closing an event stream whose client does not read: %s", self.handler)
-            self.handler.close_connection()
+            self.stream.close()
             self.end()
         except StreamClosedError:
             self.end()
         else:
             self.last_write = time.monotonic()
+
+    def finish(self) -> None:
+        """The end of the body (tornado closes the connection or keeps it after this)."""
+        if self.chunked and not self.stream.closed():
+            with contextlib.suppress(StreamClosedError, StreamBufferFullError):
+                self.stream.write(b"0\r\n\r\n")
+        self.end()
 
     def end(self) -> None:
         self.ended.set()
@@ -170,27 +182,26 @@ class EventStreamHandler(AgentForgeHandler):
             stream.set_nodelay(True)
             stream.max_write_buffer_size = MAX_UNREAD_BYTES
 
-    def close_connection(self) -> None:
-        stream = getattr(self.request.connection, "stream", None)
-        if stream is not None:
-            stream.close()
-
     def on_connection_close(self) -> None:
         if self._sink is not None:
             self._sink.end()
 
     async def send_broadcast(self, broadcast: Broadcast, after_seq: int) -> None:
         """Stream `broadcast` from after `after_seq` until it closes or the client leaves."""
-        self._sink = sink = _HandlerSink(self)
+        self.start_stream()
+        chunked = self.request.version == "HTTP/1.1"
+        if chunked:  # framed by the sink; tornado then leaves the body as it is
+            self.set_header("Transfer-Encoding", "chunked")
+        stream = self.request.connection.stream  # type: ignore[union-attr]
+        self._sink = sink = _HandlerSink(self, stream, chunked)
         try:
-            self.start_stream()
-            self.write(": stream open\n\n")
-            await self.flush()
+            await self.flush()  # the headers
+            sink.push(b": stream open\n\n")
             broadcast.attach(sink, after_seq)
             while not sink.ended.is_set():
                 idle = time.monotonic() - sink.last_write
                 if idle >= self.keepalive_s:
-                    sink.push(": keepalive\n\n")
+                    sink.push(b": keepalive\n\n")
                     continue
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(sink.ended.wait(), self.keepalive_s - idle)
@@ -198,6 +209,7 @@ class EventStreamHandler(AgentForgeHandler):
             pass  # the client went away; nothing to answer
         finally:
             broadcast.detach(sink)
+            sink.finish()
             with contextlib.suppress(Exception):
                 self.finish()
 

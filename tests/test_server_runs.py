@@ -15,6 +15,8 @@ import psutil
 from agentforge_jupyter._loop import background_loop
 from agentforge_jupyter.agent import Agent
 from agentforge_jupyter.events import RunRecorder
+from agentforge_jupyter.server.feed import RunFeed
+from agentforge_jupyter.server.sse import Broadcast
 
 from .fakes import QueuedBrain, code, plan_json
 from .server_client import read_sse
@@ -22,6 +24,20 @@ from .server_fixtures import *  # noqa: F403  (run, state, api_url, jp_fetch, ..
 from .server_fixtures import api, error_of
 
 GOAL = "Which region drove Q3 revenue growth?"
+
+
+async def raw_get(port: int, url: str, headers: dict, version: str = "1.1") -> bytes:
+    """GET `url` over a plain socket and return everything the server sends until it closes."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    path = "/" + url.split("/", 3)[3]
+    lines = [f"GET {path} HTTP/{version}", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.read(-1), 60)
+    finally:
+        writer.close()
 
 
 async def start(jp_fetch, **body) -> str:
@@ -33,21 +49,13 @@ async def start(jp_fetch, **body) -> str:
 
 
 def test_run_streams_every_event_then_ends(
-    jp_fetch, jp_auth_header, api_url, state, full_isolation, run
+    jp_fetch, jp_auth_header, jp_http_port, api_url, state, full_isolation, run
 ) -> None:
-    run(
-        _run_streams_every_event_then_ends(
-            jp_fetch=jp_fetch,
-            jp_auth_header=jp_auth_header,
-            api_url=api_url,
-            state=state,
-            full_isolation=full_isolation,
-        )
-    )
+    run(_run_streams_every_event_then_ends(jp_fetch, jp_auth_header, jp_http_port, api_url, state))
 
 
 async def _run_streams_every_event_then_ends(
-    jp_fetch, jp_auth_header, api_url, state: Path, full_isolation
+    jp_fetch, jp_auth_header, jp_http_port, api_url, state: Path
 ) -> None:
     run_id = await start(jp_fetch, dataset="sales_q3", brain="offline", steps=3)
     stream = await read_sse(api_url("runs", run_id, "events"), jp_auth_header)
@@ -76,6 +84,14 @@ async def _run_streams_every_event_then_ends(
     assert rest.ids == list(range(k + 1, len(stream.records)))
     again = await read_sse(api_url("runs", run_id, "events") + f"?after={k}", jp_auth_header)
     assert again.ids == rest.ids
+
+    # An HTTP/1.0 client gets the same stream unframed, ended by closing the connection.
+    raw = await raw_get(jp_http_port, api_url("runs", run_id, "events"), jp_auth_header, "1.0")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"chunked" not in head.lower()
+    assert body.startswith(b": stream open\n\n")
+    ids = [int(line[3:]) for line in body.decode().splitlines() if line.startswith("id:")]
+    assert ids == stream.ids
 
 
 def test_twenty_subscribers_each_get_every_event(
@@ -325,3 +341,38 @@ async def _run_snapshot_is_taken_on_the_runs_loop(jp_fetch, jp_serverapp) -> Non
     services.runs.cancel(run_id)
     await asyncio.wrap_future(active.task)
     assert (await api(jp_fetch, "runs", run_id))["status"] == "cancelled"
+
+
+def test_feed_publishes_in_seq_order_in_batches() -> None:
+    """Events handed over out of order (two emitting threads) go out in seq order; a gap waits
+    for its event; everything pending goes out in one write per subscriber."""
+    loop = asyncio.new_event_loop()
+    try:
+        recorder = RunRecorder("20260101-000000-feed00")
+        broadcast = Broadcast()
+        writes: list[bytes] = []
+
+        class Sink:
+            def push(self, data: bytes) -> None:
+                writes.append(data)
+
+            def end(self) -> None:
+                writes.append(b"<end>")
+
+        broadcast.attach(Sink())
+        feed = RunFeed(recorder, broadcast, loop)
+        first = recorder.emit("insight", index=0, text="a")
+        second = recorder.emit("insight", index=1, text="b")
+        feed._pending.clear()  # hand them over again, the later one first
+        feed._on_event(second)
+        feed.flush()
+        assert broadcast.messages == [] and writes == []  # seq 0 is missing: wait
+        feed._on_event(first)
+        feed.flush()
+        assert [m.split("\n")[0] for m in broadcast.messages] == ["id: 0", "id: 1"]
+        assert len(writes) == 1 and writes[0].count(b"id: ") == 2
+        recorder.emit("run_end", status="ok", reason="", duration_s=0.0)
+        loop.run_until_complete(asyncio.sleep(0))  # the scheduled hand-over runs
+        assert broadcast.done and writes[-1] == b"<end>"
+    finally:
+        loop.close()

@@ -213,7 +213,7 @@ def report(result: dict[str, Any]) -> dict[str, bool]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs per setting (default 3)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per setting (default 5)")
     parser.add_argument("--subscribers", type=int, default=20, help="the many (default 20)")
     parser.add_argument("--subscribe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from tornado.iostream import IOStream, StreamBufferFullError, StreamClosedError
+from tornado.iostream import IOStream, SSLIOStream, StreamBufferFullError, StreamClosedError
 
 from .base import AgentForgeHandler, ApiError
 
@@ -133,6 +133,7 @@ class _HandlerSink:
         self.handler = handler
         self.stream = stream
         self.chunked = chunked
+        self.direct = not isinstance(stream, SSLIOStream)  # TLS: tornado's own write path
         self.ended = asyncio.Event()
         self.last_write = time.monotonic()
 
@@ -144,7 +145,7 @@ class _HandlerSink:
             return
         frame = b"%x\r\n%b\r\n" % (len(data), data) if self.chunked else data
         try:
-            if not self.stream.writing():  # nothing queued: try the socket itself first
+            if self.direct and not self.stream.writing():  # nothing queued: the socket first
                 frame = frame[_send_now(self.stream, frame) :]
             if frame:
                 self.stream.write(frame)

@@ -12,8 +12,9 @@ the stream has ended. So a subscriber's own work never shows up as delivery dela
 subscribers do not queue behind one another in one client event loop.
 
 The delay of an event is its arrival time at the subscriber minus its `ts` (set by the run when
-it wrote the event; same machine, same clock). Only events written after every subscriber of the
-run was connected count. Prints median and p99 for 1 and 20 subscribers and their ratio, writes
+it wrote the event; same machine, same clock). The run is started only when every subscriber
+process is up, and only events written after every subscriber of the run was connected count,
+so both settings are measured on the same events. Prints median and p99 for 1 and 20 subscribers and their ratio, writes
 benchmarks/results/server.json, and exits 1 when a target is missed: median <= 50 ms with one
 subscriber, and the 20-subscriber median <= 2x the one-subscriber median.
 """
@@ -81,6 +82,7 @@ def subscribe(url: str) -> dict[str, Any]:
 
 
 def subscriber_main() -> int:
+    print("ready", flush=True)  # started: the run may begin
     url = sys.stdin.readline().strip()  # sent once the run exists, to every subscriber at once
     json.dump(subscribe(url), sys.stdout)
     return 0
@@ -136,6 +138,12 @@ def one_run(base: str, subscribers: int) -> tuple[list[float], int]:
         for _ in range(subscribers)
     ]
     try:
+        # Started processes only: otherwise the later ones would connect when the run is half
+        # over, and the two settings would be compared on different events.
+        for proc in procs:
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != "ready":
+                raise SystemExit("a subscriber process did not start")
         run_id = call(base, "runs", {"goal": GOAL, "dataset": "sales_q3", "brain": "offline"})
         url = f"{base}agentforge/api/runs/{run_id['id']}/events\n"
         for proc in procs:

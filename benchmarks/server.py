@@ -14,9 +14,10 @@ subscribers do not queue behind one another in one client event loop.
 The delay of an event is its arrival time at the subscriber minus its `ts` (set by the run when
 it wrote the event; same machine, same clock). The run is started only when every subscriber
 process is up, and only events written after every subscriber of the run was connected count,
-so both settings are measured on the same events. Prints median and p99 for 1 and 20 subscribers and their ratio, writes
-benchmarks/results/server.json, and exits 1 when a target is missed: median <= 50 ms with one
-subscriber, and the 20-subscriber median <= 2x the one-subscriber median.
+so both settings are measured on the same events. Prints median and p99 for 1 and 20
+subscribers and their ratio, writes benchmarks/results/server.json, and exits 1 when a target is
+missed: median <= 50 ms with one subscriber, and the 20-subscriber median <= 2x the
+one-subscriber median.
 """
 
 from __future__ import annotations

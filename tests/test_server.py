@@ -9,19 +9,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from tornado.httpclient import HTTPClientError
 
 from agentforge_jupyter.server.extension import routes
 
-from .jupyter_fixtures import *  # noqa: F403  (jp_fetch, jp_serverapp, ...)
-
-
-@pytest.fixture
-def run(jp_asyncio_loop):
-    """Run a coroutine on the server's loop (pytest-asyncio would use another loop, on which
-    the test server never answers)."""
-    return jp_asyncio_loop.run_until_complete
-
+from .server_fixtures import *  # noqa: F403  (run, jp_fetch, jp_serverapp, ...)
+from .server_fixtures import api, error_of
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,17 +35,6 @@ def jp_server_config(state: Path) -> dict:
     }
 
 
-async def api(jp_fetch, *parts: str, method: str = "GET", **kwargs):
-    response = await jp_fetch("agentforge", "api", *parts, method=method, **kwargs)
-    return json.loads(response.body) if response.body else None
-
-
-async def error_of(jp_fetch, *parts: str, method: str = "GET", **kwargs) -> tuple[int, dict]:
-    with pytest.raises(HTTPClientError) as info:
-        await jp_fetch("agentforge", "api", *parts, method=method, **kwargs)
-    return info.value.code, json.loads(info.value.response.body)
-
-
 def multipart(filename: str, content: bytes, name: str | None = None) -> tuple[dict, bytes]:
     boundary = uuid.uuid4().hex
     parts = [
@@ -73,8 +54,11 @@ def test_config_file_enables_the_extension() -> None:
     config = json.loads((REPO / "jupyter-config/server-config/agentforge_jupyter.json").read_text())
     assert config["ServerApp"]["jpserver_extensions"] == {"agentforge_jupyter.server": True}
     from agentforge_jupyter.server import _jupyter_server_extension_points
+    from agentforge_jupyter.server.extension import AgentForgeExtension
 
-    assert _jupyter_server_extension_points() == [{"module": "agentforge_jupyter.server"}]
+    assert _jupyter_server_extension_points() == [
+        {"module": "agentforge_jupyter.server", "app": AgentForgeExtension}
+    ]
 
 
 def test_routes_cover_the_api() -> None:

@@ -6,28 +6,12 @@ from __future__ import annotations
 
 import re
 from http.cookies import SimpleCookie
-from pathlib import Path
 
-import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
-from .jupyter_fixtures import *  # noqa: F403  (jp_fetch, jp_serverapp, ...)
+from .server_fixtures import *  # noqa: F403  (run, jp_server_config, jp_fetch, ...)
 
 METHODS = ("get", "post", "delete", "put", "patch")
-
-
-@pytest.fixture
-def run(jp_asyncio_loop):
-    """Run a coroutine on the server's loop (see tests/test_server.py)."""
-    return jp_asyncio_loop.run_until_complete
-
-
-@pytest.fixture
-def jp_server_config(tmp_path: Path) -> dict:
-    return {
-        "ServerApp": {"jpserver_extensions": {"agentforge_jupyter.server": True}},
-        "AgentForgeServer": {"state_dir": str(tmp_path / "state")},
-    }
 
 
 def agentforge_routes(web_app) -> list[tuple[str, type]]:

@@ -9,50 +9,9 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
-from tornado.httpclient import HTTPClientError
-
-from .jupyter_fixtures import *  # noqa: F403  (jp_fetch, jp_serverapp, ...)
 from .server_client import JobFiles, read_sse
-
-
-@pytest.fixture
-def run(jp_asyncio_loop):
-    """Run a coroutine on the server's loop (see tests/test_server.py)."""
-    return jp_asyncio_loop.run_until_complete
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> Path:
-    return tmp_path / "state"
-
-
-@pytest.fixture
-def jp_server_config(state: Path) -> dict:
-    return {
-        "ServerApp": {"jpserver_extensions": {"agentforge_jupyter.server": True}},
-        "AgentForgeServer": {"state_dir": str(state), "keepalive_s": 0.5},
-    }
-
-
-@pytest.fixture
-def events_url(jp_http_port, jp_base_url):
-    def url(job_id: str) -> str:
-        base = f"http://127.0.0.1:{jp_http_port}{jp_base_url}"
-        return f"{base}agentforge/api/training/{job_id}/events"
-
-    return url
-
-
-async def api(jp_fetch, *parts: str, method: str = "GET", **kwargs):
-    response = await jp_fetch("agentforge", "api", *parts, method=method, **kwargs)
-    return json.loads(response.body)
-
-
-async def error_of(jp_fetch, *parts: str, method: str = "GET", **kwargs) -> tuple[int, dict]:
-    with pytest.raises(HTTPClientError) as info:
-        await jp_fetch("agentforge", "api", *parts, method=method, **kwargs)
-    return info.value.code, json.loads(info.value.response.body)
+from .server_fixtures import *  # noqa: F403  (run, state, api_url, jp_fetch, ...)
+from .server_fixtures import api, error_of
 
 
 def test_list_and_detail(jp_fetch, state, run) -> None:
@@ -72,15 +31,17 @@ async def _list_and_detail(jp_fetch, state: Path) -> None:
     assert code == 404 and "nope" in error["error"]
 
 
-def test_events_stream_live_and_resume(jp_fetch, jp_auth_header, events_url, state, run) -> None:
-    run(_events_stream_live_and_resume(jp_fetch, jp_auth_header, events_url, state))
+def test_events_stream_live_and_resume(jp_fetch, jp_auth_header, api_url, state, run) -> None:
+    run(_events_stream_live_and_resume(jp_fetch, jp_auth_header, api_url, state))
 
 
-async def _events_stream_live_and_resume(jp_fetch, jp_auth_header, events_url, state) -> None:
+async def _events_stream_live_and_resume(jp_fetch, jp_auth_header, api_url, state) -> None:
     job = JobFiles(state, "live")
     job.write_job(status="running")
     job.event("status", status="running")
-    follower = asyncio.ensure_future(read_sse(events_url("live"), jp_auth_header))
+    follower = asyncio.ensure_future(
+        read_sse(api_url("training", "live", "events"), jp_auth_header)
+    )
     for step, loss in enumerate([2.0, 1.5, 1.2, 1.0], start=1):
         await asyncio.sleep(0.15)
         job.log(step, loss)
@@ -98,7 +59,9 @@ async def _events_stream_live_and_resume(jp_fetch, jp_auth_header, events_url, s
     ]
     assert stream.records[-1].data == {**stream.records[-1].data, "status": "completed"}
 
-    rest = await read_sse(events_url("live"), {**jp_auth_header, "Last-Event-ID": "3"})
+    rest = await read_sse(
+        api_url("training", "live", "events"), {**jp_auth_header, "Last-Event-ID": "3"}
+    )
     assert rest.ids == [4, 5, 6]
     code, _ = await error_of(jp_fetch, "training", "nope", "events")
     assert code == 404

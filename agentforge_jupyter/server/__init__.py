@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["_jupyter_server_extension_points", "_load_jupyter_server_extension"]
+__all__ = ["_jupyter_server_extension_points"]
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "agentforge_jupyter.server"}]
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .extension import AgentForgeExtension
 
-
-def _load_jupyter_server_extension(serverapp: Any) -> None:
-    from .extension import load
-
-    load(serverapp)
+    return [{"module": "agentforge_jupyter.server", "app": AgentForgeExtension}]

@@ -1,7 +1,8 @@
 """The server extension: configuration, the services the handlers share, and the routes.
 
 Loaded by `jupyter lab` / `jupyter server` through `_jupyter_server_extension_points` (enabled
-on install by `jupyter-config/server-config/agentforge_jupyter.json`)."""
+on install by `jupyter-config/server-config/agentforge_jupyter.json`). An `ExtensionApp`, because
+only those are told when the server stops: runs still going are then cancelled and recorded."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from traitlets import Float, Int, Unicode
 from traitlets.config import Configurable
@@ -102,3 +104,20 @@ def load(serverapp: Any) -> Services:
     web_app.add_handlers(".*$", routes(web_app.settings["base_url"]))
     serverapp.log.info("AgentForge API at %s (state %s)", API_PREFIX, state.root)
     return services
+
+
+class AgentForgeExtension(ExtensionApp):
+    """The extension's life cycle in the server: `load` when it starts, and when it stops,
+    every run still going is cancelled (recorded as such, sandbox shut down, streams ended)."""
+
+    name = "agentforge_server"  # also a web_app settings key: not "agentforge" (the services)
+    load_other_extensions = True
+    services: Services | None = None
+
+    def initialize_settings(self) -> None:
+        assert self.serverapp is not None
+        self.services = load(self.serverapp)
+
+    async def stop_extension(self) -> None:
+        if self.services is not None:
+            await self.services.runs.shutdown()

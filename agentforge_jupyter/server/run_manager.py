@@ -19,56 +19,21 @@ from typing import Any
 
 from .._loop import background_loop
 from ..datasets import DatasetRegistry
-from ..events import EVENTS_FILE, FINAL_TYPE, RunRecorder, follow_events, read_events
+from ..events import EVENTS_FILE, FINAL_TYPE, follow_events, read_events
 from ..run import Agent, AgentError, Run, RunLimits, load_run
 from ..run.records import RUN_FILE
 from ..state import StateDir
 from .errors import RunNotFoundError, RunStateError, TooManyRunsError
-from .sse import format_event
+from .feed import RunFeed
+from .sse import Broadcast
 
 log = logging.getLogger(__name__)
 
 MAX_GOAL_CHARS = 4000
 MAX_STEPS = 50
-
-
-class Broadcast:
-    """One run's events as SSE messages, for any number of subscribers on the server's loop.
-
-    A single subscription to the run's recorder formats each event once; subscribers wait on
-    a shared signal and take everything new in one write, so twenty readers cost the run
-    nothing and the server little more than one."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []  # index == seq
-        self.done = False
-        self._changed = asyncio.Event()
-
-    def _signal(self) -> None:
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
-
-    async def pump(self, recorder: RunRecorder) -> None:
-        try:
-            async for event in recorder.stream(0):
-                self.messages.append(format_event(event.to_dict()))
-                self._signal()
-        finally:
-            self.done = True
-            self._signal()
-
-    async def follow(self, after_seq: int = -1) -> AsyncIterator[str]:
-        position = after_seq + 1
-        while True:
-            changed = self._changed  # taken before the checks: no wake-up can be missed
-            if position < len(self.messages):
-                end = len(self.messages)
-                yield "".join(self.messages[position:end])
-                position = end
-                continue
-            if self.done:
-                return
-            await changed.wait()
+#: How long a stopping server waits for its runs to record their cancellation.
+SHUTDOWN_WAIT_S = 30.0
+SHUTDOWN_REASON = "the Jupyter server stopped while the run was going"
 
 
 @dataclass
@@ -77,7 +42,7 @@ class ActiveRun:
     agent: Agent
     task: concurrent.futures.Future[Any]  # on the background loop
     broadcast: Broadcast = field(default_factory=Broadcast)
-    pump: asyncio.Task[None] | None = None
+    feed: RunFeed | None = None
 
 
 AgentFactory = Callable[..., Agent]
@@ -99,6 +64,7 @@ class RunManager:
         self.default_steps = default_steps
         self.agent_factory = agent_factory
         self._runs: dict[str, ActiveRun] = {}  # started here, kept until the server stops
+        self._stopping = False
 
     # ----- starting and stopping --------------------------------------------------------
     def _check_request(self, goal: Any, steps: Any) -> tuple[str, int]:
@@ -127,6 +93,8 @@ class RunManager:
         steps: Any = None,
     ) -> str:
         """Validate, open the run and return its id; the run goes on in the background."""
+        if self._stopping:
+            raise RunStateError("the server is shutting down; start the run after it restarts")
         goal, steps = self._check_request(goal, steps)
         await asyncio.to_thread(DatasetRegistry.opened, self.state)  # the sample, as in the CLI
         agent = self.agent_factory(
@@ -145,8 +113,28 @@ class RunManager:
             raise AgentError("the run ended before it started")  # pragma: no cover
         run = agent.last_run
         active = self._runs[run.run_id] = ActiveRun(run, agent, task)
-        active.pump = asyncio.create_task(active.broadcast.pump(run.recorder))
+        active.feed = RunFeed(run.recorder, active.broadcast, asyncio.get_running_loop())
         return run.run_id
+
+    async def shutdown(self, wait_s: float = SHUTDOWN_WAIT_S) -> None:
+        """Stop every run still going (the server is stopping): each is cancelled and recorded
+        as such, its sandbox is shut down (by `_drive`), and its event streams end."""
+        self._stopping = True
+        going = [a for a in self._runs.values() if not a.task.done()]
+        for active in going:
+            if not active.run.done:
+                log.warning("cancelling run %s: %s", active.run.run_id, SHUTDOWN_REASON)
+            if not active.agent.cancel():  # not executing yet (or any more): cancel the task
+                active.task.cancel()
+        if going:
+            waits = [asyncio.wrap_future(a.task) for a in going]
+            _, late = await asyncio.wait(waits, timeout=wait_s)
+            for future in late:
+                future.cancel()
+        for active in self._runs.values():
+            if active.feed is not None and not active.broadcast.done:
+                active.feed.flush()  # what the runs recorded last (their run_end) goes out
+                active.feed.stop()  # and every event stream ends
 
     @staticmethod
     async def _drive(agent: Agent, goal: str) -> Run:
@@ -182,7 +170,18 @@ class RunManager:
     def active(self, run_id: str) -> ActiveRun | None:
         return self._runs.get(run_id)
 
-    def list(self, limit: int = 100) -> list[dict[str, Any]]:
+    async def snapshot(self, active: ActiveRun) -> dict[str, Any]:
+        """`run.to_dict()` taken on the run's own loop, between two of its steps: the run
+        mutates there, so a read from the server's thread could see it half-updated."""
+        loop = background_loop()
+        if active.task.done() or loop.is_closed():
+            data = active.run.to_dict()  # nothing mutates it any more
+        else:
+            future = asyncio.run_coroutine_threadsafe(_to_dict(active.run), loop)
+            data = await asyncio.wrap_future(future)
+        return {**data, "live": data.get("status") == "running"}
+
+    async def list(self, limit: int = 100) -> list[dict[str, Any]]:
         """Newest first (run ids sort by time)."""
         root = self.state.root / "runs"
         names = (
@@ -192,7 +191,12 @@ class RunManager:
         )
         summaries = []
         for name in names:
-            summary = self._summary(name, root / name)
+            active = self._runs.get(name)
+            summary = (
+                _summary_of(await self.snapshot(active))
+                if active is not None
+                else self._summary(name, root / name)
+            )
             if summary is not None:
                 summaries.append(summary)
             if len(summaries) >= limit:
@@ -200,9 +204,6 @@ class RunManager:
         return summaries
 
     def _summary(self, run_id: str, path: Path) -> dict[str, Any] | None:
-        active = self._runs.get(run_id)
-        if active is not None:
-            return _summary_of(active.run.to_dict(), live=not active.run.done)
         with contextlib.suppress(OSError, ValueError):
             return _summary_of(json.loads((path / RUN_FILE).read_text(encoding="utf-8")))
         first = _first_event(path / EVENTS_FILE)
@@ -218,10 +219,10 @@ class RunManager:
             "live": False,
         }
 
-    def get(self, run_id: str) -> dict[str, Any]:
+    async def get(self, run_id: str) -> dict[str, Any]:
         active = self._runs.get(run_id)
         if active is not None:
-            return {**active.run.to_dict(), "live": not active.run.done}
+            return await self.snapshot(active)
         path = self.run_dir(run_id)
         try:
             return {**json.loads((path / RUN_FILE).read_text(encoding="utf-8")), "live": False}
@@ -261,7 +262,11 @@ class RunManager:
             yield event.to_dict()
 
 
-def _summary_of(data: dict[str, Any], live: bool = False) -> dict[str, Any]:
+async def _to_dict(run: Run) -> dict[str, Any]:
+    return run.to_dict()
+
+
+def _summary_of(data: dict[str, Any]) -> dict[str, Any]:
     dataset = data.get("dataset") or {}
     return {
         "id": data.get("run_id"),
@@ -272,7 +277,7 @@ def _summary_of(data: dict[str, Any], live: bool = False) -> dict[str, Any]:
         "dataset": dataset.get("name") if isinstance(dataset, dict) else dataset,
         "started": data.get("started"),
         "duration_s": data.get("duration_s"),
-        "live": live,
+        "live": bool(data.get("live", False)),
     }
 
 

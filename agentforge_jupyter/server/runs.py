@@ -15,7 +15,7 @@ class RunsHandler(AgentForgeHandler):
     @web.authenticated
     async def get(self) -> None:
         limit = self.int_argument("limit", 100, 1, 10_000)
-        self.send(self.services.runs.list(limit))
+        self.send(await self.services.runs.list(limit))
 
     @web.authenticated
     async def post(self) -> None:
@@ -35,7 +35,7 @@ class RunsHandler(AgentForgeHandler):
 class RunHandler(AgentForgeHandler):
     @web.authenticated
     async def get(self, ident: str) -> None:
-        self.send(self.services.runs.get(check_id(ident, "run")))
+        self.send(await self.services.runs.get(check_id(ident, "run")))
 
 
 class RunEventsHandler(EventStreamHandler):
@@ -44,9 +44,12 @@ class RunEventsHandler(EventStreamHandler):
         run_id = check_id(ident, "run")
         after = self.after_seq()
         runs = self.services.runs
-        if runs.active(run_id) is None:
-            runs.run_dir(run_id)  # 404 before the stream starts
         self.keepalive_s = self.services.config.keepalive_s
+        active = runs.active(run_id)
+        if active is not None:  # executing here: straight from its broadcast
+            await self.send_broadcast(active.broadcast, after)
+            return
+        runs.run_dir(run_id)  # 404 before the stream starts
         await self.send_events(runs.events(run_id, after))
 
 

@@ -44,9 +44,12 @@ async def test_task_cancellation_interrupts_the_sandbox(sandbox, store):
 async def test_cancel_during_a_brain_call_returns_the_cancelled_run(sandbox, store):
     brain = QueuedBrain([plan_json("A")], latency=30.0)
     agent = make_agent(brain, sandbox, store)
-    threading.Timer(0.3, agent.cancel).start()
+    threading.Timer(0.3, agent.cancel, args=("the analyst changed their mind",)).start()
     run = await asyncio.wait_for(agent.arun("g"), 20)
     assert run.status == "cancelled" and run.plan is None
+    assert run.reason == "the analyst changed their mind"
+    cancelled = [e for e in run.events if e.type == "cancelled"]
+    assert [e.data["reason"] for e in cancelled] == ["the analyst changed their mind"]
     assert types(run)[-1] == "run_end"
     assert agent.cancel() is False  # nothing running any more
 

@@ -16,6 +16,7 @@ from agentforge_jupyter._loop import background_loop
 from agentforge_jupyter.agent import Agent
 from agentforge_jupyter.events import RunRecorder
 from agentforge_jupyter.server.feed import RunFeed
+from agentforge_jupyter.server.run_manager import SHUTDOWN_REASON
 from agentforge_jupyter.server.sse import Broadcast
 
 from .fakes import QueuedBrain, code, plan_json
@@ -192,6 +193,7 @@ async def _cancel_a_running_run(
     stream = await read_sse(api_url("runs", run_id, "events"), jp_auth_header)
     assert stream.types[-1] == "run_end"
     assert stream.records[-1].data["status"] == "cancelled"
+    assert stream.records[-1].data["reason"] == "cancelled from the side panel"
     code, error = await error_of(jp_fetch, "runs", run_id, "cancel", method="POST", body=b"")
     assert code == 409 and "ended" in error["error"]
 
@@ -305,7 +307,7 @@ async def _server_shutdown_cancels_running_runs(
     assert "cancelled" in stream.types and stream.types[-1] == "run_end"
     assert stream.records[-1].data["status"] == "cancelled"
     record = json.loads((state / "runs" / run_id / "run.json").read_text())
-    assert record["status"] == "cancelled" and record["reason"]
+    assert record["status"] == "cancelled" and record["reason"] == SHUTDOWN_REASON
     _, alive = psutil.wait_procs(kernels, timeout=30)
     assert not alive, f"sandbox processes left behind: {alive}"
     code_, error = await error_of(jp_fetch, "runs", method="POST", body=json.dumps({"goal": GOAL}))

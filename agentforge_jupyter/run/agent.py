@@ -13,7 +13,7 @@ from ..events import Event
 from ..state import StateDir
 from .data import DataSource
 from .errors import AgentError
-from .lifecycle import open_run
+from .lifecycle import USER_CANCEL, open_run
 from .limits import RunLimits
 from .options import AgentOptions, RunContext
 from .records import Run
@@ -193,9 +193,10 @@ class Agent:
     def _sync(self, make: Callable[[Any], Awaitable[Any]], on_event: OnEvent | None) -> Any:
         return call_sync(make, on_event, self.cancel)
 
-    def cancel(self) -> bool:
-        """Cancel the active run from any thread; True if one was running."""
-        return self._runner.cancel()
+    def cancel(self, reason: str = USER_CANCEL) -> bool:
+        """Cancel the active run from any thread; True if one was running. The run records
+        `reason` (default: cancelled by the user)."""
+        return self._runner.cancel(reason)
 
     def abandon(self, why: str) -> None:
         """Drop a planned run that is waiting for review (recorded as cancelled, with `why`)."""

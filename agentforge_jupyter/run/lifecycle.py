@@ -185,11 +185,15 @@ def finish(ctx: RunContext, run: Run, status: str, reason: str) -> None:
         )
 
 
-async def after_cancel(ctx: RunContext, run: Run) -> None:
-    """Record the cancellation and leave the sandbox idle and usable."""
+#: Why a run was cancelled when no other reason was given (Ctrl-C, a task cancelled, cancel()).
+USER_CANCEL = "cancelled by the user"
+
+
+async def after_cancel(ctx: RunContext, run: Run, reason: str = USER_CANCEL) -> None:
+    """Record the cancellation (with `reason`) and leave the sandbox idle and usable."""
     if run.done:
         return
-    run.recorder.emit("cancelled", reason="the run was cancelled (Ctrl-C or cancel())")
+    run.recorder.emit("cancelled", reason=reason)
     stop_steps(run, "cancelled")
     sandbox = ctx.session.sandbox
     if sandbox is not None and sandbox.started:
@@ -198,4 +202,4 @@ async def after_cancel(ctx: RunContext, run: Run) -> None:
             # Waits for the interrupted cell; one that ignores the interrupt is killed
             # by the sandbox's own watchdog (loaded data is replayed after a restart).
             await sandbox.execute("pass", timeout=CANCEL_SETTLE_S)
-    finish(ctx, run, "cancelled", "cancelled by the user")
+    finish(ctx, run, "cancelled", reason)

@@ -31,6 +31,7 @@ class Runner:
         self.pending: Run | None = None  # planned (review mode), not yet executed
         self.active: tuple[asyncio.AbstractEventLoop, asyncio.Task[object]] | None = None
         self.cancel_requested = False
+        self.cancel_reason = lifecycle.USER_CANCEL
         self._prepare_task: asyncio.Future[None] | None = None
 
     # ----- the stages -------------------------------------------------------------------
@@ -115,7 +116,8 @@ class Runner:
             if finish:
                 self.finish(run, lifecycle.final_status(run), lifecycle.final_reason(run))
         except asyncio.CancelledError:
-            await lifecycle.after_cancel(self.ctx, run)
+            reason = self.cancel_reason if self.cancel_requested else lifecycle.USER_CANCEL
+            await lifecycle.after_cancel(self.ctx, run, reason)
             if not self.cancel_requested:
                 raise
             uncancel = getattr(task, "uncancel", None)  # Python 3.11+
@@ -160,12 +162,14 @@ class Runner:
         if run is not None:
             self.finish(run, "cancelled", f"the plan was not executed: {why}")
 
-    def cancel(self) -> bool:
-        """Cancel the active run from any thread; True if one was running."""
+    def cancel(self, reason: str = lifecycle.USER_CANCEL) -> bool:
+        """Cancel the active run from any thread; True if one was running. `reason` is what
+        the run records (e.g. the server stopping)."""
         active = self.active
         if active is None:
             return False
         loop, task = active
+        self.cancel_reason = reason
         self.cancel_requested = True
         loop.call_soon_threadsafe(task.cancel)
         return True

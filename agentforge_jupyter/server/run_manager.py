@@ -124,7 +124,8 @@ class RunManager:
         for active in going:
             if not active.run.done:
                 log.warning("cancelling run %s: %s", active.run.run_id, SHUTDOWN_REASON)
-            if not active.agent.cancel():  # not executing yet (or any more): cancel the task
+            # A run not executing yet (or any more) has no run to cancel: cancel its task.
+            if not active.agent.cancel(SHUTDOWN_REASON):
                 active.task.cancel()
         if going:
             waits = [asyncio.wrap_future(a.task) for a in going]
@@ -157,7 +158,7 @@ class RunManager:
             )
         if active.run.done:
             raise RunStateError(f"run {run_id} has already ended ({active.run.status})")
-        active.agent.cancel()
+        active.agent.cancel("cancelled from the side panel")
         return {"id": run_id, "cancelling": True}
 
     # ----- reading ----------------------------------------------------------------------

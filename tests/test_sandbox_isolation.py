@@ -200,3 +200,24 @@ def test_concurrent_shutdowns_stop_the_kernel_once_without_error() -> None:
 
     alive, pid_left = asyncio.run(scenario())
     assert not alive and not pid_left
+
+
+def test_a_stray_scan_still_running_at_a_restart_is_not_handed_to_the_new_kernel() -> None:
+    """The scan for processes left by the code runs in a thread; a kernel replaced meanwhile
+    (an oversized or malformed message) must not pass that scan to the new kernel's set-up."""
+
+    async def scenario() -> str:
+        import time
+
+        async with KernelSandbox() as sandbox:
+            await sandbox.execute("1")
+
+            def slow_scan() -> list[object]:
+                time.sleep(0.5)  # still scanning while the kernel is being replaced
+                return sandbox._strays()
+
+            sandbox._scan = asyncio.ensure_future(asyncio.to_thread(slow_scan))
+            await sandbox.restart()
+            return (await sandbox.execute("print('fresh')")).stdout
+
+    assert asyncio.run(scenario()) == "fresh\n"

@@ -195,7 +195,7 @@ def test_max_tokens_is_stored_and_passed_to_the_client(tmp_path: Path) -> None:
         "brains", "add", "x", "--base-url", "http://localhost:9/v1", "--model", "m",
         "--max-tokens", "0", state=state,
     )  # fmt: skip
-    assert bad.returncode == 2 and "max_tokens" in bad.stderr
+    assert bad.returncode == 2 and "--max-tokens: must be 1 or more" in bad.stderr
 
 
 def test_a_key_in_a_committed_entry_is_never_echoed(tmp_path: Path) -> None:

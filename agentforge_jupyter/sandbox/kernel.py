@@ -245,7 +245,12 @@ class KernelSandbox(ExecutionMixin, TransferMixin):
         await self._start_kernel()
 
     async def _stop_kernel(self) -> None:
-        # Take ownership before the first await: a shutdown may race a restart or a second
+        # A stray scan of this kernel may still be running in a thread: let it finish while
+        # the kernel exists, and never hand it to the next kernel's first execution.
+        scan, self._scan = self._scan, None
+        if scan is not None:
+            await asyncio.gather(scan, return_exceptions=True)
+        # Take ownership before the next await: a shutdown may race a restart or a second
         # shutdown (a closing session while a run tears down), and each must stop a kernel once.
         members = self._members()
         watch, self._watch = self._watch, None

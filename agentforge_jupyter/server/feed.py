@@ -27,9 +27,10 @@ class RunFeed:
         self._lock = threading.Lock()
         self._pending: dict[int, Event] = {}
         self._scheduled = False
-        self._unsubscribe: Callable[[], None] | None = None
         # With replay: the events emitted before this subscription come first (by seq).
-        self._unsubscribe = recorder.subscribe(self._on_event, replay=True)
+        self._unsubscribe: Callable[[], None] | None = recorder.subscribe(
+            self._on_event, replay=True
+        )
 
     def _on_event(self, event: Event) -> None:
         """Called by the recorder, on the thread that emitted `event`."""

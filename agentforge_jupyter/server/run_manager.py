@@ -244,14 +244,10 @@ class RunManager:
         except AgentError as exc:
             raise RunStateError(str(exc)) from exc
 
-    async def events(self, run_id: str, after_seq: int = -1) -> AsyncIterator[dict[str, Any] | str]:
-        """Every event with `seq > after_seq`, then live ones until `run_end` (records, or for
-        runs executing here their ready SSE messages)."""
-        active = self._runs.get(run_id)
-        if active is not None:
-            async for chunk in active.broadcast.follow(after_seq):
-                yield chunk
-            return
+    async def events(self, run_id: str, after_seq: int = -1) -> AsyncIterator[dict[str, Any]]:
+        """Every event with `seq > after_seq` of a run not executing here (those stream from
+        their `Broadcast`), then, while another process still writes it, new ones until
+        `run_end`."""
         path = self.run_dir(run_id)
         stored = read_events(path, after_seq + 1)
         if any(e.type == FINAL_TYPE for e in stored) or (path / RUN_FILE).is_file():

@@ -36,10 +36,6 @@ def format_event(record: dict[str, Any]) -> str:
     return f"id: {int(record['seq'])}\ndata: {payload}\n\n"
 
 
-def _message(item: dict[str, Any] | str) -> str:
-    return item if isinstance(item, str) else format_event(item)
-
-
 class Sink(Protocol):
     def push(self, data: bytes) -> None: ...
     def end(self) -> None: ...
@@ -84,28 +80,6 @@ class Broadcast:
     def detach(self, sink: Sink) -> None:
         with contextlib.suppress(ValueError):
             self._sinks.remove(sink)
-
-    async def follow(self, after_seq: int = -1) -> AsyncIterator[str]:
-        """The same messages as an async iterator (for callers that are not a handler)."""
-        queue: asyncio.Queue[str | None] = asyncio.Queue()
-        sink = _QueueSink(queue)
-        self.attach(sink, after_seq)
-        try:
-            while (item := await queue.get()) is not None:
-                yield item
-        finally:
-            self.detach(sink)
-
-
-class _QueueSink:
-    def __init__(self, queue: asyncio.Queue[str | None]) -> None:
-        self.queue = queue
-
-    def push(self, data: bytes) -> None:
-        self.queue.put_nowait(data.decode("utf-8"))
-
-    def end(self) -> None:
-        self.queue.put_nowait(None)
 
 
 def _send_now(stream: IOStream, frame: bytes) -> int:
@@ -233,8 +207,8 @@ class EventStreamHandler(AgentForgeHandler):
             with contextlib.suppress(Exception):
                 self.finish()
 
-    async def send_events(self, records: AsyncIterator[dict[str, Any] | str]) -> None:
-        """Write every record (a dict, or an SSE message already formatted) as it comes; return
+    async def send_events(self, records: AsyncIterator[dict[str, Any]]) -> None:
+        """Write every record as it comes; return
         when the source ends or the client leaves.
 
         A pump task reads the source into a queue so that waiting for the next record can time
@@ -275,13 +249,13 @@ class EventStreamHandler(AgentForgeHandler):
                 continue
             if item is _END:
                 return
-            chunk = [_message(item)]
+            chunk = [format_event(item)]
             while not queue.empty():  # send what is already waiting in one write
                 more = queue.get_nowait()
                 if more is _END:
                     self.write("".join(chunk))
                     await self.flush()
                     return
-                chunk.append(_message(more))
+                chunk.append(format_event(more))
             self.write("".join(chunk))
             await self.flush()

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import keyword
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..agent import Run
 from ..gate import GatedCode, gate_code
 from ..lint import LintPolicy
 from ..sandbox.bootstrap import dataset_load_code
 from ..sanitize import comment
+
+if TYPE_CHECKING:
+    from ..tools import ToolRegistry
 
 __all__ = [
     "DataSource",
@@ -26,11 +31,10 @@ __all__ = [
     "parameters_code",
     "setup_code",
     "tool_pieces",
+    "tool_setup",
 ]
 
 PATH_PARAMETER = "data_path"
-# The tools' glue (making `from agentforge_tools import NAME` work in a plain kernel) is our
-# text around validated identifiers; it needs these two modules and nothing else.
 _SENTINEL = "\x00agentforge-data-path\x00"
 
 
@@ -83,21 +87,37 @@ def gate(role: str, source: str, policy: LintPolicy | None = None) -> GatedPiece
 def tool_pieces(run: Run) -> list[GatedPiece]:
     """The registry tools the steps import: their sources (default policy), then the glue."""
     from ..state import StateDir
-    from ..tools import ToolRegistry, tool_sources_for_export, tools_used_in
-    from ..tools.package import glue_policy, importable_glue
+    from ..tools import ToolRegistry
+    from ..tools.package import glue_policy
 
-    names = tools_used_in("\n".join(r.code for r in run.steps if r.code))
     root = getattr(run, "state_root", None) or (
         Path(run.run_dir).parents[1] if run.run_dir is not None else None
     )
-    if not names or root is None:
+    if root is None:
         return []
+    setup = tool_setup(run, lambda: ToolRegistry(StateDir(root)))
+    if setup is None:
+        return []
+    sources, glue = setup
+    return [gate("tools", sources), gate("tools", glue, glue_policy())]
+
+
+def tool_setup(run: Run, open_registry: Callable[[], ToolRegistry]) -> tuple[str, str] | None:
+    """The registry tools `run`'s steps import, in the versions the run used, as two cells:
+    their sources, then the glue that makes `from agentforge_tools import NAME` work in a plain
+    kernel (AgentForge's text around validated names; lint it with `glue_policy()`). None when
+    the steps import no tool (the registry is then not opened)."""
+    from ..tools import tool_sources_for_export, tools_used_in
+    from ..tools.package import importable_glue
+
+    names = tools_used_in("\n".join(r.code for r in run.steps if r.code))
+    if not names:
+        return None
     versions = {t["name"]: t.get("version") for t in run.tools}
     refs = [f"{n}@{versions[n]}" if versions.get(n) else n for n in names]
-    registry = ToolRegistry(StateDir(root))
+    registry = open_registry()
     sources = tool_sources_for_export(refs, registry, importable=False)
-    glue = importable_glue(registry.get(ref).name for ref in refs)
-    return [gate("tools", sources), gate("tools", glue, glue_policy())]
+    return sources, importable_glue(registry.get(ref).name for ref in refs)
 
 
 def data_location(data_file: str | os.PathLike[str], notebook: Path | None) -> str:

@@ -17,15 +17,13 @@ from pathlib import Path
 
 from ..agent import Run
 from ..export import run_to_notebook
+from ..export.code import tool_setup
 from ..gate import gate_code
 from ..lint import LintPolicy, default_policy
 from ..sanitize import comment
 from ..state import StateDir
-from ..tools import ToolRegistry, tool_sources_for_export, tools_used_in
-from ..tools.package import glue_policy, importable_glue
-
-# The glue that makes `from agentforge_tools import NAME` work in a plain kernel needs these two
-# modules; it is AgentForge's own text around validated identifiers, gated with them allowed.
+from ..tools import ToolRegistry
+from ..tools.package import glue_policy
 
 
 @dataclass(frozen=True)
@@ -85,14 +83,10 @@ def _data_policy(run: Run) -> LintPolicy:
 
 def _tool_pieces(run: Run, store: StateDir) -> list[_Piece]:
     """The registry tools the steps import: their sources (default policy), then the glue."""
-    names = tools_used_in("\n".join(r.code for r in run.steps if r.code))
-    if not names:
+    setup = tool_setup(run, lambda: ToolRegistry.opened(store))
+    if setup is None:
         return []
-    versions = {t["name"]: t.get("version") for t in run.tools}
-    refs = [f"{n}@{versions[n]}" if versions.get(n) else n for n in names]
-    registry = ToolRegistry.opened(store)
-    sources = tool_sources_for_export(refs, registry, importable=False)
-    glue = importable_glue(registry.get(ref).name for ref in refs)
+    sources, glue = setup
     return [
         _Piece("setup: tools", sources),
         _Piece("setup: make the tools importable", glue, glue_policy()),

@@ -30,8 +30,8 @@ class Runner:
         self.last_run: Run | None = None
         self.pending: Run | None = None  # planned (review mode), not yet executed
         self.active: tuple[asyncio.AbstractEventLoop, asyncio.Task[object]] | None = None
-        self.cancel_requested = False
-        self.cancel_reason = lifecycle.USER_CANCEL
+        # Set by cancel() (the reason the run records); None: no cancel() was asked for.
+        self.cancel_reason: str | None = None
         self._prepare_task: asyncio.Future[None] | None = None
 
     # ----- the stages -------------------------------------------------------------------
@@ -108,7 +108,7 @@ class Runner:
         task = asyncio.current_task()
         assert task is not None
         self.active = (asyncio.get_running_loop(), task)
-        self.cancel_requested = False
+        self.cancel_reason = None
         try:
             if not run.recorder.events:
                 lifecycle.start(self.ctx, run, self.state)
@@ -116,9 +116,9 @@ class Runner:
             if finish:
                 self.finish(run, lifecycle.final_status(run), lifecycle.final_reason(run))
         except asyncio.CancelledError:
-            reason = self.cancel_reason if self.cancel_requested else lifecycle.USER_CANCEL
+            reason = self.cancel_reason or lifecycle.USER_CANCEL
             await lifecycle.after_cancel(self.ctx, run, reason)
-            if not self.cancel_requested:
+            if self.cancel_reason is None:  # not our cancel(): the caller cancelled the task
                 raise
             uncancel = getattr(task, "uncancel", None)  # Python 3.11+
             if uncancel is not None:
@@ -134,7 +134,7 @@ class Runner:
             raise
         finally:
             self.active = None
-            self.cancel_requested = False
+            self.cancel_reason = None
         return run
 
     def _stopped(self, run: Run, stop: Exception) -> None:
@@ -170,6 +170,5 @@ class Runner:
             return False
         loop, task = active
         self.cancel_reason = reason
-        self.cancel_requested = True
         loop.call_soon_threadsafe(task.cancel)
         return True

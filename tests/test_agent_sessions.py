@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 
+import pandas as pd
 import pytest
 
 from agentforge_jupyter.agent import (
@@ -175,3 +176,18 @@ def test_a_session_started_in_the_background_serves_the_first_run(store):
     finally:
         agent.close()
     assert session.sandbox is None  # the session started it, so closing shut it down
+
+
+def test_a_frame_is_recognised_by_its_contents_whatever_its_attrs_hold() -> None:
+    from agentforge_jupyter.run.session import _frame_key
+
+    frame = pd.DataFrame({"x": [1.0, float("nan")]})
+    frame.attrs = {"lock": threading.Lock()}  # cannot be copied or pickled
+    assert _frame_key(frame, keep_attrs=False) == _frame_key(frame, keep_attrs=False)
+    assert not _frame_key(frame, keep_attrs=False).startswith("frame:unhashable")
+    same_cells = pd.DataFrame({"x": [1.0, float("nan")]})
+    assert _frame_key(same_cells, keep_attrs=False) == _frame_key(frame, keep_attrs=False)
+    frame.loc[1, "x"] = 2.0
+    assert _frame_key(same_cells, keep_attrs=False) != _frame_key(frame, keep_attrs=False)
+    lists = pd.DataFrame({"x": [[1], [2]]})  # unhashable cells: sent every time
+    assert _frame_key(lists, keep_attrs=False) != _frame_key(lists, keep_attrs=False)

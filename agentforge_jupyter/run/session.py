@@ -186,10 +186,14 @@ def _frame_key(frame: pd.DataFrame, keep_attrs: bool) -> str:
     """What a frame's copy in the sandbox depends on: its cells, index, columns and dtypes (and
     attrs when they are sent). Not `id(frame)`: an id is reused once its object is freed, and a
     frame changed in place keeps its id, so either would leave stale data in the sandbox."""
+    import pandas as pd
     from pandas.util import hash_pandas_object
 
     try:
-        cells = hash_pandas_object(frame, index=True).to_numpy().tobytes()
+        # Hashed through a view without attrs: pandas deep-copies attrs on the way, and attrs
+        # may hold what cannot be copied (a lock, a client), which is no reason to resend.
+        view = pd.DataFrame(frame, copy=False)
+        cells = hash_pandas_object(view, index=True).to_numpy().tobytes()
         shape = repr((list(frame.columns), [str(t) for t in frame.dtypes]))
         attrs = repr(frame.attrs) if keep_attrs else ""
     except Exception:  # unhashable cells (lists, dicts) or attrs: send it every time

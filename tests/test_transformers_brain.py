@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,6 +133,8 @@ def test_registry_kind_and_validation(trained: tuple[str, str], tmp_path: Path) 
         BrainSpec(name="x", kind="transformers").validated()
     with pytest.raises(BrainConfigError, match="runs locally"):
         BrainSpec(name="x", kind="transformers", model=model, base_url="http://x/v1").validated()
+    with pytest.raises(BrainConfigError, match="runs locally"):  # no key to send anywhere
+        BrainSpec(name="x", kind="transformers", model=model, api_key_env="MY_TOKEN").validated()
 
 
 async def test_missing_adapter_is_a_config_error(trained: tuple[str, str], tmp_path) -> None:
@@ -240,3 +243,47 @@ def test_a_relative_model_directory_is_stored_as_an_absolute_path(
     assert spec.model == model
     hub = BrainSpec(name="hub", kind="transformers", model="agentforge-test/none").validated()
     assert hub.model == "agentforge-test/none"  # a Hub id stays an id
+
+
+_LOAD_FROM_HUB_CACHE = """
+import json, os, sys
+opened = []
+sys.addaudithook(lambda e, a: opened.append(str(a[0])) if e == "open" else None)
+from agentforge_jupyter.brains.transformers_brain import load_model
+try:
+    load_model("agentforge-test/pickled")
+    outcome = {"loaded": True}
+except Exception as exc:
+    outcome = {"error": type(exc).__name__, "message": str(exc)}
+outcome["opened_bin"] = [p for p in opened if p.endswith(".bin")]
+print(json.dumps(outcome))
+"""
+
+
+def test_a_hub_model_without_safetensors_is_refused(
+    trained: tuple[str, str], tmp_path: Path
+) -> None:
+    # A Hub id whose (cached) snapshot has only a hostile pytorch_model.bin. A subprocess,
+    # because huggingface_hub reads HF_HUB_OFFLINE and HF_HUB_CACHE once, at import.
+    model, _ = trained
+    repo = tmp_path / "cache" / "models--agentforge-test--pickled"
+    snapshot = Path(shutil.copytree(model, repo / "snapshots" / ("0" * 40)))
+    (snapshot / "model.safetensors").unlink()
+    marker = tmp_path / "unpickled-marker"
+    write_hostile_pickle(snapshot / "pytorch_model.bin", marker)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_FROM_HUB_CACHE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome.get("error") == "PickleWeightsError", outcome
+    assert "agentforge-test/pickled" in outcome["message"]
+    assert "save_pretrained" in outcome["message"] and "weights_only" not in outcome["message"]
+    assert outcome["opened_bin"] == [] and not marker.exists()

@@ -50,10 +50,10 @@ def check_spec(spec: Any) -> None:
             f"Brain {spec.name!r} of kind transformers needs a model: the base model's Hugging "
             "Face id or local directory."
         )
-    if spec.base_url or spec.endpoint_id:
+    if spec.base_url or spec.endpoint_id or spec.api_key_env:
         raise BrainConfigError(
-            f"Brain {spec.name!r}: a transformers brain runs locally; leave base_url and "
-            "endpoint_id unset."
+            f"Brain {spec.name!r}: a transformers brain runs locally; leave base_url, "
+            "endpoint_id and api_key_env unset."
         )
     spec.adapter = (str(spec.adapter).strip() or None) if spec.adapter else None
     if spec.adapter:
@@ -133,12 +133,24 @@ def load_model(base_model: str, adapter: str | None = None) -> tuple[Any, Any]:
                 # peft takes adapter_model.safetensors when it exists (checked above)
                 model = PeftModel.from_pretrained(model, adapter)
         except (OSError, ValueError) as exc:
-            raise BrainConfigError(
-                f"Cannot load {base_model!r} (adapter {adapter}): {exc}"
-            ) from exc
+            raise _load_error(base_model, adapter, exc) from exc
         model.eval()
         _cache[key] = (tokenizer, model)
         return tokenizer, model
+
+
+def _load_error(base_model: str, adapter: str | None, exc: Exception) -> BrainConfigError:
+    if "safetensors" in str(exc) and not Path(base_model).is_dir():
+        # A Hub repository (or its cached snapshot) without safetensors: transformers' own
+        # message would advise dropping use_safetensors, i.e. unpickling.
+        return PickleWeightsError(
+            f"The Hugging Face Hub model {base_model!r} has no safetensors weights here, and "
+            "AgentForge loads only safetensors (loading a pickle can run any code on this "
+            "machine). Use a revision or copy of the model that ships model.safetensors, or, if "
+            "you trust its author, convert it once (load it with transformers, then "
+            "save_pretrained(DIR)) and name that directory as the brain's model."
+        )
+    return BrainConfigError(f"Cannot load {base_model!r} (adapter {adapter}): {exc}")
 
 
 class TransformersBrain:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 
@@ -16,10 +17,13 @@ from agentforge_jupyter.brains.offline import OfflineBrain, OfflineFinanceBrain
 from agentforge_jupyter.brains.openai_brain import OpenAIBrain
 from agentforge_jupyter.brains.registry import BrainRegistry, BrainSpec
 from agentforge_jupyter.brains.runpod import RunPodBrain
+from agentforge_jupyter.brains.transformers_brain import TransformersBrain
+from agentforge_jupyter.brains.trust import BrainNotTrustedError, spec_fingerprint
 from agentforge_jupyter.errors import CorruptStateError
 from agentforge_jupyter.state import StateDir
 from agentforge_jupyter.trust import TrustStore
-from tests.fakes import FakeOpenAIServer
+from tests.conftest import require
+from tests.fakes import FakeOpenAIServer, FakeVLLMServer, build_tiny_model
 
 SECRET = "sk-test-secret-value-0123456789"
 
@@ -275,3 +279,59 @@ async def test_list_models_through_the_registry(registry: BrainRegistry) -> None
         registry.add(BrainSpec(name="local", base_url=server.base_url, model="base"))
         assert await registry.list_models("local") == ["base", "finance-lora"]
     assert await registry.list_models("offline") == ["agentforge-offline-rules-v1"]
+
+
+def test_a_transformers_brain_added_here_is_allowed_by_adding_it(
+    registry: BrainRegistry, tmp_path, monkeypatch
+) -> None:
+    adapter = tmp_path / "lora"
+    spec = registry.add(
+        BrainSpec(name="mine", kind="transformers", model="org/m", adapter=str(adapter))
+    )
+    assert spec_fingerprint(spec) in TrustStore().allowed_brains()
+    assert isinstance(registry.get("mine"), TransformersBrain)  # nothing is loaded yet
+    # Someone else opening this state directory has not allowed it.
+    monkeypatch.setenv("AGENTFORGE_CONFIG_DIR", str(tmp_path / "teammate"))
+    with pytest.raises(BrainNotTrustedError, match=f"adapter {adapter} on this machine"):
+        BrainRegistry(registry.state).get("mine")
+
+
+def test_a_brain_from_a_finished_training_job_needs_no_approval(tmp_path, monkeypatch) -> None:
+    missing = [m for m in ("torch", "transformers", "peft") if importlib.util.find_spec(m) is None]
+    require(not missing, f"the train extra is missing {missing}: pip install -e '.[train]'")
+    from agentforge_jupyter.training import TrainingJobs
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    model = build_tiny_model(tmp_path / "model", ["print(df['sales'].sum())"] * 4)
+    state = StateDir(tmp_path / "state")
+    jobs = TrainingJobs(state)
+    data = [{"prompt": f"q{i}", "completion": f"print({i})"} for i in range(4)]
+    job = jobs.wait(jobs.start({"base_model": model, "data": data, "max_steps": 2}), timeout=600)
+    assert job["status"] == "completed" and job["brain"], (job.get("error"), job.get("brain_error"))
+    # Registered by the job's runner process, through the product's own code path.
+    registry = BrainRegistry(state)
+    brain = registry.get(job["brain"])
+    assert isinstance(brain, TransformersBrain) and brain.adapter == job["adapter"]
+    assert brain.model == model
+    entry = next(e for e in registry.entries() if e.name == job["brain"])
+    assert entry.trust == "allowed"
+    # A teammate on the same (shared) state directory has to allow it first.
+    monkeypatch.setenv("AGENTFORGE_CONFIG_DIR", str(tmp_path / "teammate"))
+    with pytest.raises(BrainNotTrustedError, match="it loads model files from"):
+        BrainRegistry(state).get(job["brain"])
+
+
+def test_an_adapter_on_a_server_keeps_the_server_brains_personal_key(
+    registry: BrainRegistry, monkeypatch
+) -> None:
+    from agentforge_jupyter.training.adapters import add_adapter_to_server
+
+    monkeypatch.setenv("VLLM_KEY", SECRET)
+    with FakeVLLMServer(models=["base"]) as server:
+        registry.add(vllm_spec(name="vllm", base_url=server.base_url, model="base"))
+        add_adapter_to_server("fin", "vllm", "/a/fin", registry=registry)
+        load = next(r for r in server.requests if r.path.endswith("/load_lora_adapter"))
+        assert load.headers.get("authorization") == f"Bearer {SECRET}"
+        brain = registry.get("fin")  # the user's own: no `state trust` needed
+        assert isinstance(brain, OpenAIBrain) and brain.api_key() == SECRET
+        assert "VLLM_KEY" not in registry.path.read_text()

@@ -3,7 +3,9 @@ brains/trust.py, brains/urls.py, `agentforge state trust`)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,13 +14,15 @@ from agentforge_jupyter.agent import Agent
 from agentforge_jupyter.brains.errors import BrainConfigError
 from agentforge_jupyter.brains.openai_brain import OpenAIBrain
 from agentforge_jupyter.brains.registry import BrainRegistry, BrainSpec
-from agentforge_jupyter.brains.trust import BrainNotTrustedError
+from agentforge_jupyter.brains.transformers_brain import TransformersBrain
+from agentforge_jupyter.brains.trust import BrainNotTrustedError, spec_fingerprint
 from agentforge_jupyter.brains.urls import UnsafeEndpointError, check_base_url, classify
 from agentforge_jupyter.state import StateDir
-from agentforge_jupyter.trust import TrustStore
+from agentforge_jupyter.trust import TrustStore, fingerprint
 
 from .cli_support import agentforge as cli
-from .fakes import FakeOpenAIServer
+from .conftest import require
+from .fakes import FakeOpenAIServer, build_tiny_model
 
 SECRET = "aws-secret-value-do-not-send-0123456789"
 
@@ -26,6 +30,7 @@ SECRET = "aws-secret-value-do-not-send-0123456789"
 @pytest.fixture(autouse=True)
 def _own_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENTFORGE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # nothing may be downloaded
 
 
 def cloned_state(root: Path, items: dict, default: str | None = None) -> StateDir:
@@ -221,3 +226,94 @@ def test_terminal_escapes_in_a_shared_brains_json_are_not_printed(tmp_path: Path
     assert "\x1b" not in out.stdout and "\x07" not in out.stdout
     rows = {e.name: e for e in BrainRegistry(store).entries()}
     assert rows["esc"].spec is None and "control characters" in (rows["esc"].problem or "")
+
+
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A tiny base model and an (untrained) LoRA adapter on it, built here; nothing downloaded."""
+    missing = [m for m in ("torch", "transformers", "peft") if importlib.util.find_spec(m) is None]
+    require(not missing, f"the train extra is missing {missing}: pip install -e '.[train]'")
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    root = tmp_path_factory.mktemp("shared-model")
+    model = build_tiny_model(root / "model", ["print(df['sales'].sum())"] * 4)
+    lora = LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj", "v_proj"])
+    get_peft_model(AutoModelForCausalLM.from_pretrained(model), lora).save_pretrained(
+        root / "adapter"
+    )
+    return model, str(root / "adapter")
+
+
+def test_shared_transformers_brain_loads_nothing_until_allowed(
+    tmp_path: Path, model_files: tuple[str, str]
+) -> None:
+    model, adapter = model_files
+    spec = {"kind": "transformers", "model": model, "adapter": adapter}
+    store = cloned_state(tmp_path / "repo" / "state", {"specialist": spec}, default="specialist")
+    with pytest.raises(BrainNotTrustedError) as info:
+        Agent(state=store)  # a plain %%agent uses the default brain
+    message = str(info.value)
+    assert f"it loads model files from {model} and adapter {adapter} on this machine" in message
+    assert info.value.command in message and "agentforge state trust" in message
+    entry = next(e for e in BrainRegistry(store).entries() if e.name == "specialist")
+    assert entry.trust == "waiting" and adapter in entry.reasons[0]
+
+    listed = cli("brains", "list", state=store.root)
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if "specialist" in line)
+    assert "WAITING" in row
+    shown = cli("state", "trust", "--show", "--state-dir", str(store.root), state=store.root)
+    assert shown.returncode == 0, shown.stderr
+    assert "specialist: it loads model files from" in shown.stdout
+    with pytest.raises(BrainNotTrustedError):  # --show allows nothing
+        BrainRegistry(store).get()
+
+    allowed = cli("state", "trust", "--state-dir", str(store.root), state=store.root)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "allowed brain specialist" in allowed.stdout
+    brain = BrainRegistry(store).get()
+    assert isinstance(brain, TransformersBrain) and brain.adapter == adapter
+    from peft import PeftModel
+
+    from agentforge_jupyter.brains.transformers_brain import load_model
+
+    assert isinstance(load_model(brain.model, brain.adapter)[1], PeftModel)
+
+    # The shared file now names another adapter (or another model): a new approval is needed.
+    other = shutil.copytree(adapter, tmp_path / "other-adapter")
+    store = cloned_state(store.root, {"specialist": {**spec, "adapter": str(other)}}, "specialist")
+    with pytest.raises(BrainNotTrustedError, match="other-adapter"):
+        BrainRegistry(store).get()
+    store = cloned_state(store.root, {"specialist": {**spec, "model": "org/model"}}, "specialist")
+    with pytest.raises(BrainNotTrustedError, match="Hugging Face Hub id"):
+        BrainRegistry(store).get()
+
+
+def test_a_relative_model_path_is_approved_for_one_directory_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for project in ("one", "two"):
+        (tmp_path / project / "models" / "m").mkdir(parents=True)
+    spec = {"kind": "transformers", "model": "models/m", "adapter": "lora"}
+    store = cloned_state(tmp_path / "state", {"rel": spec})
+    monkeypatch.chdir(tmp_path / "one")
+    assert [s.name for s in BrainRegistry(store).allow_waiting()] == ["rel"]
+    assert BrainRegistry(store).get_spec("rel").model == str(tmp_path / "one" / "models" / "m")
+    assert isinstance(BrainRegistry(store).get("rel"), TransformersBrain)
+    monkeypatch.chdir(tmp_path / "two")  # the same words now name other files
+    with pytest.raises(BrainNotTrustedError, match=str(tmp_path / "two")):
+        BrainRegistry(store).get("rel")
+
+
+def test_fingerprints_of_other_kinds_are_unchanged() -> None:
+    # Approvals recorded before local models were covered stay valid.
+    spec = BrainSpec(name="lab", base_url="http://h:8000/v1", model="m", api_key_env="K")
+    before = {
+        "name": "lab",
+        "kind": "openai",
+        "target": "http://h:8000/v1",
+        "api_key_env": "K",
+        "allow_link_local": False,
+    }
+    assert spec_fingerprint(spec.validated()) == fingerprint(before)

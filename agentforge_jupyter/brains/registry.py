@@ -4,7 +4,8 @@ The document holds one item per brain name (its :class:`BrainSpec` without the n
 optional top-level ``"default"``. API keys are never stored: a spec names the environment
 variable that holds the key, and a value that looks like a key is refused. Key-variable names
 of brains added here go to the user's own config, not to brains.json; a stored brain that
-names a key variable is used only once the user allowed it (see ``trust``). Each entry is
+names a key variable, or a local model to load, is used only once the user allowed it (see
+``trust``); a brain stored through :meth:`BrainRegistry.add` is allowed by that act. Each entry is
 validated on read; an invalid one is listed as such and the others stay usable.
 
 "offline" and "offline-finance" are always present and cannot be removed or replaced; the
@@ -29,7 +30,7 @@ from agentforge_jupyter.brains.errors import (
     UnknownBrainError,
 )
 from agentforge_jupyter.brains.spec import BUILTIN_BRAINS, KINDS, BrainSpec
-from agentforge_jupyter.brains.trust import BrainTrust, Verdict
+from agentforge_jupyter.brains.trust import BrainTrust, Verdict, sensitive_reasons
 from agentforge_jupyter.brains.urls import classify
 from agentforge_jupyter.state import StateDir
 from agentforge_jupyter.trust import TrustStore
@@ -287,7 +288,7 @@ class BrainRegistry:
             data["items"][spec.name] = stored
         # Added by this user: its key variable and (if sensitive) its approval are theirs.
         self.trust.remember_personal(spec, spec.api_key_env)
-        if spec.api_key_env or spec.allow_link_local:
+        if sensitive_reasons(spec):
             self.trust.allow([spec], str(self.state.root))
         return spec
 

@@ -5,6 +5,12 @@ a server. Prompts are built exactly as for the OpenAI-compatible brains (brains/
 rendered with the tokenizer's chat template, or the same fallback template the trainer used
 (training/chat_format.py). Models are loaded once per (base, adapter) and shared; generation
 runs in a thread and streams text pieces back to the event loop.
+
+Only safetensors weights are loaded, never pickle (``pytorch_model.bin``, ``adapter_model.bin``):
+unpickling runs code, and these files may come with a shared state directory. transformers
+5.x already unpickles ``.bin`` with torch's restricted ``weights_only`` loader, but that loader
+has had bypasses (CVE-2025-32434), and its error tells the user to retry with
+``weights_only=False``. Model code from a repository (``auto_map``) is never run either.
 """
 
 from __future__ import annotations
@@ -20,9 +26,19 @@ from agentforge_jupyter.brains.errors import BrainConfigError, BrainError, Brain
 from agentforge_jupyter.brains.prompts import build_messages, prompt_hash
 from agentforge_jupyter.training.chat_format import prompt_text
 
-__all__ = ["TransformersBrain", "check_spec", "load_model"]
+__all__ = [
+    "PickleWeightsError",
+    "TransformersBrain",
+    "check_spec",
+    "is_local_model",
+    "load_model",
+]
 
 DEFAULT_MAX_NEW_TOKENS = 512
+# What transformers and peft would unpickle when no safetensors file is there.
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+_SAFE_MODEL_FILES = ("model.safetensors", "model.safetensors.index.json")
+_SAFE_ADAPTER_FILE = "adapter_model.safetensors"
 _cache: dict[tuple[str, str | None], tuple[Any, Any]] = {}
 _cache_lock = threading.Lock()
 
@@ -34,16 +50,52 @@ def check_spec(spec: Any) -> None:
             f"Brain {spec.name!r} of kind transformers needs a model: the base model's Hugging "
             "Face id or local directory."
         )
-    if spec.base_url or spec.endpoint_id:
+    if spec.base_url or spec.endpoint_id or spec.api_key_env:
         raise BrainConfigError(
-            f"Brain {spec.name!r}: a transformers brain runs locally; leave base_url and "
-            "endpoint_id unset."
+            f"Brain {spec.name!r}: a transformers brain runs locally; leave base_url, "
+            "endpoint_id and api_key_env unset."
         )
     spec.adapter = (str(spec.adapter).strip() or None) if spec.adapter else None
     if spec.adapter:
         spec.adapter = str(Path(spec.adapter).expanduser().absolute())
+    if is_local_model(spec.model):
+        # A directory is named by its absolute path, so an approval (which covers this string)
+        # never follows a relative path to other files from another working directory.
+        spec.model = str(Path(spec.model).expanduser().absolute())
     if spec.provenance is not None and not isinstance(spec.provenance, dict):
         raise BrainConfigError(f"Brain {spec.name!r}: provenance must be an object.")
+
+
+def is_local_model(model: str) -> bool:
+    """True when ``model`` names a directory here rather than a Hugging Face Hub id."""
+    return model.startswith(("/", "./", "../", "~")) or Path(model).expanduser().is_dir()
+
+
+class PickleWeightsError(BrainConfigError):
+    """A model or adapter directory holds its weights only as pickle files."""
+
+
+def _pickle_files(directory: Path) -> list[str]:
+    try:
+        return sorted(p.name for p in directory.iterdir() if p.suffix in _PICKLE_SUFFIXES)
+    except OSError:
+        return []
+
+
+def _refuse_pickle(directory: Path, safe_names: tuple[str, ...], what: str) -> None:
+    """Raise when ``directory`` has pickle weights and no safetensors file to use instead."""
+    if any((directory / name).is_file() for name in safe_names):
+        return
+    pickled = _pickle_files(directory)
+    if pickled:
+        raise PickleWeightsError(
+            f"The {what} in {directory} has its weights only as pickle files "
+            f"({', '.join(pickled)}), and loading a pickle can run any code on this machine, so "
+            "AgentForge loads only safetensors weights. If you trust where these files came "
+            "from, convert them once to safetensors (load them with transformers or peft and "
+            "call save_pretrained(DIR), which writes model.safetensors or "
+            "adapter_model.safetensors); otherwise ask their author for safetensors files."
+        )
 
 
 def load_model(base_model: str, adapter: str | None = None) -> tuple[Any, Any]:
@@ -64,21 +116,41 @@ def load_model(base_model: str, adapter: str | None = None) -> tuple[Any, Any]:
                 f"No LoRA adapter in {adapter} (adapter_config.json is missing). Was it moved? "
                 "Re-register the brain with the adapter's current directory."
             )
+        if Path(base_model).is_dir():
+            _refuse_pickle(Path(base_model), _SAFE_MODEL_FILES, "model")
+        if adapter:
+            _refuse_pickle(Path(adapter), (_SAFE_ADAPTER_FILE,), "LoRA adapter")
         try:
-            tokenizer = AutoTokenizer.from_pretrained(base_model)
-            # the base model, or a PeftModel wrapping it when there is an adapter
-            model: Any = AutoModelForCausalLM.from_pretrained(base_model)
+            tokenizer = AutoTokenizer.from_pretrained(base_model, trust_remote_code=False)
+            # the base model, or a PeftModel wrapping it when there is an adapter;
+            # use_safetensors=True: a Hub repository (or directory) without them is refused
+            model: Any = AutoModelForCausalLM.from_pretrained(
+                base_model, use_safetensors=True, trust_remote_code=False
+            )
             if adapter:
                 from peft import PeftModel
 
+                # peft takes adapter_model.safetensors when it exists (checked above)
                 model = PeftModel.from_pretrained(model, adapter)
         except (OSError, ValueError) as exc:
-            raise BrainConfigError(
-                f"Cannot load {base_model!r} (adapter {adapter}): {exc}"
-            ) from exc
+            raise _load_error(base_model, adapter, exc) from exc
         model.eval()
         _cache[key] = (tokenizer, model)
         return tokenizer, model
+
+
+def _load_error(base_model: str, adapter: str | None, exc: Exception) -> BrainConfigError:
+    if "safetensors" in str(exc) and not Path(base_model).is_dir():
+        # A Hub repository (or its cached snapshot) without safetensors: transformers' own
+        # message would advise dropping use_safetensors, i.e. unpickling.
+        return PickleWeightsError(
+            f"The Hugging Face Hub model {base_model!r} has no safetensors weights here, and "
+            "AgentForge loads only safetensors (loading a pickle can run any code on this "
+            "machine). Use a revision or copy of the model that ships model.safetensors, or, if "
+            "you trust its author, convert it once (load it with transformers, then "
+            "save_pretrained(DIR)) and name that directory as the brain's model."
+        )
+    return BrainConfigError(f"Cannot load {base_model!r} (adapter {adapter}): {exc}")
 
 
 class TransformersBrain:

@@ -1,10 +1,12 @@
 """Which stored brains may read a key variable: this user's allow records (``direnv allow``).
 
 brains.json is shared (git, a team volume), so a committed brain could name any environment
-variable (``AWS_SECRET_ACCESS_KEY``) and any URL. A stored brain is *sensitive* when it would
-read a key variable or reach a link-local address; a sensitive brain is usable only when this
-user allowed exactly that spec (its fingerprint is in the user's trust records), either by
-adding it here (``agentforge brains add``) or with ``agentforge state trust``.
+variable (``AWS_SECRET_ACCESS_KEY``), any URL, or model files to load (kind ``transformers``: a
+Hub id to download, or a directory someone else filled). A stored brain is *sensitive* when it
+would read a key variable, reach a link-local address, or load model files on this machine; a
+sensitive brain is usable only when this user allowed exactly that spec (its fingerprint is in
+the user's trust records), either by adding it here (``BrainRegistry.add``: ``agentforge brains
+add``, a finished training job) or with ``agentforge state trust``.
 
 Key-variable names of personal brains live in the user's config (``keys``), bound to the
 endpoint they were given for: a shared brains.json that changes the URL does not get the key.
@@ -55,20 +57,37 @@ def sensitive_reasons(spec: BrainSpec) -> list[str]:
         reasons.append(f"it sends the value of ${spec.api_key_env} to {target_of(spec)}")
     if spec.allow_link_local:
         reasons.append(f"it reaches the link-local address {spec.base_url}")
+    if spec.kind == "transformers":
+        reasons.append(_loads_reason(spec))
     return reasons
 
 
-def spec_fingerprint(spec: BrainSpec) -> str:
-    """What an allow record covers: everything that decides where what goes."""
-    return fingerprint(
-        {
-            "name": spec.name,
-            "kind": spec.kind,
-            "target": target_of(spec),
-            "api_key_env": spec.api_key_env,
-            "allow_link_local": spec.allow_link_local,
-        }
+def _loads_reason(spec: BrainSpec) -> str:
+    from agentforge_jupyter.brains.transformers_brain import is_local_model
+
+    model = spec.model or ""
+    adapter = f" and adapter {spec.adapter}" if spec.adapter else ""
+    hub = (
+        ""
+        if is_local_model(model)
+        else f" ({model} is a Hugging Face Hub id: its files are downloaded from the network)"
     )
+    return f"it loads model files from {model}{adapter} on this machine{hub}"
+
+
+def spec_fingerprint(spec: BrainSpec) -> str:
+    """What an allow record covers: everything that decides where what goes, and for a local
+    model which files are loaded (model and adapter, as absolute paths or a Hub id)."""
+    covered: dict[str, Any] = {
+        "name": spec.name,
+        "kind": spec.kind,
+        "target": target_of(spec),
+        "api_key_env": spec.api_key_env,
+        "allow_link_local": spec.allow_link_local,
+    }
+    if spec.kind == "transformers":  # other kinds keep their earlier fingerprints (and records)
+        covered.update(model=spec.model, adapter=spec.adapter)
+    return fingerprint(covered)
 
 
 def trust_command(state_root: str) -> str:

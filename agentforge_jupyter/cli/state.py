@@ -1,5 +1,6 @@
 """`agentforge state path|repair|trust`: where the state is, repairing documents, and allowing
-what a shared state directory brings (brains that read a key variable, tools)."""
+what a shared state directory brings (brains that read a key variable, reach a link-local
+address or load local model files; tools)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     repair.set_defaults(func=repair_document)
     trust = sub.add_parser(
         "trust",
-        help="allow the brains (key variables) and tools this state directory brings, after "
-        "verifying the tools here (like `direnv allow`)",
+        help="allow the brains (key variables, link-local addresses, model files to load) and "
+        "tools this state directory brings, after verifying the tools here (like `direnv allow`)",
         parents=[common],
     )
     trust.add_argument("--show", action="store_true", help="only show what is waiting, and why")
@@ -133,7 +134,7 @@ def trust_state(args: argparse.Namespace) -> int:
 
 def _show_waiting(waiting_brains: list[Any], waiting_tools: list[Any]) -> None:
     if waiting_brains:
-        print("Brains that would read a key variable (inactive until allowed):")
+        print("Brains waiting for your approval (inactive until allowed):")
         for verdict in waiting_brains:
             print("  " + one_line(f"{verdict.spec.name}: {'; '.join(verdict.reasons)}"))
     if waiting_tools:

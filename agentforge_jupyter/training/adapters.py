@@ -1,9 +1,14 @@
 """A trained adapter becomes a brain: locally (kind ``transformers``) or on a vLLM server.
 
 ``register_adapter_brain`` runs when a job completes: the brain is named after the job and keeps
-its provenance (job id, base model, data hash, final losses). ``add_adapter_to_server`` loads an
-adapter into a running vLLM server (``POST /v1/load_lora_adapter``, allowed when the server runs
-with ``VLLM_ALLOW_RUNTIME_LORA_UPDATING=True``), verifies it through ``/v1/models``, and
+its provenance (job id, base model, data hash, final losses). It is stored through
+``BrainRegistry.add``, which records this user's approval of the files it loads (as
+``agentforge brains add`` does), so the user's own brain needs no ``state trust``; the same
+entry in someone else's copy of the state directory waits for theirs.
+
+``add_adapter_to_server`` loads an adapter into a running vLLM server (``POST
+/v1/load_lora_adapter``, allowed when the server runs with
+``VLLM_ALLOW_RUNTIME_LORA_UPDATING=True``), verifies it through ``/v1/models``, and
 registers a brain that selects it by ``"model": NAME``. When the server refuses runtime
 loading, the error gives the exact ``--lora-modules`` / ``LORA_MODULES`` setting to use.
 """
@@ -45,7 +50,8 @@ def register_adapter_brain(job: dict[str, Any], result: dict[str, Any]) -> str:
     spec = BrainSpec(
         name=brain_name_for(job),
         kind="transformers",
-        model=str(result.get("base_model") or job["spec"]["base_model"]),
+        # The base model this user chose in the job's spec, not one a (remote) worker reports.
+        model=str(job["spec"].get("base_model") or result.get("base_model")),
         adapter=str(adapter),
         provenance=_provenance(job, result),
     )
@@ -98,7 +104,8 @@ def add_adapter_to_server(
     """Load ``path`` as LoRA ``name`` into the vLLM server behind brain ``server_brain``,
     check /v1/models lists it, and register brain ``name`` selecting it."""
     registry = registry or BrainRegistry()
-    server = registry.get_spec(server_brain)
+    # As runs use it: allowed, with the user's personal key variable (not stored in brains.json).
+    server = registry.usable_spec(server_brain)
     brain = registry.get(server_brain)
     base_url = getattr(brain, "base_url", None)
     if not base_url:

@@ -229,6 +229,9 @@ def test_local_job_end_to_end(tiny_model: str, tmp_path: Path) -> None:
     assert [e["step"] for e in logs] == [1, 2, 3, 4, 5, 6]
     assert followed[-1]["type"] == "result"
     assert job["step"] == 6 and job["max_steps"] == 6 and job["loss"] > 0
+    # One loss: job.json's is the last logged one; the trainer's mean is train_loss.
+    assert job["loss"] == logs[-1]["loss"]
+    assert job["train_loss"] == followed[-1]["train_loss"] and job["train_loss"] > 0
     assert Path(job["adapter"], "adapter_model.safetensors").is_file()
     for key in ("id", "name", "status", "backend", "spec", "created", "updated", "brain"):
         assert key in job
@@ -241,7 +244,8 @@ def test_local_job_end_to_end(tiny_model: str, tmp_path: Path) -> None:
     spec = BrainRegistry(state).get_spec(job["brain"])
     assert job["brain"] == f"lora-{job_id}" and spec.kind == "transformers"
     assert spec.adapter == job["adapter"] and spec.model == tiny_model
-    assert spec.provenance["job_id"] == job_id and spec.provenance["train_loss"] == job["loss"]
+    assert spec.provenance["job_id"] == job_id
+    assert spec.provenance["train_loss"] == job["train_loss"]
     assert spec.provenance["data_sha256"] == job["data_sha256"]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from agentforge_jupyter.cli import main
+from agentforge_jupyter.training import TrainingJobs
 from agentforge_jupyter.training.logtext import log_line
 from tests.conftest import require
 from tests.fakes import build_tiny_model
@@ -48,9 +49,18 @@ def test_start_follow_status_list(tiny_model: str, tmp_path: Path, monkeypatch, 
     status = json.loads(capsys.readouterr().out)
     assert status["status"] == "completed" and status["step"] == 3 and status["max_steps"] == 3
     assert status["brain"] == "spec-1" and status["adapter"] and status["loss"] > 0
+    # One loss: the last logged one in status and list alike; the mean is train_loss.
+    events = TrainingJobs(state).events(job_id)
+    last_log = [e for e in events if e["type"] == "log" and e.get("loss") is not None][-1]
+    assert status["loss"] == last_log["loss"]
+    assert status["train_loss"] == events[-1]["train_loss"] and status["train_loss"] > 0
+    assert main(["train", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["loss"], row["train_loss"]) == (status["loss"], status["train_loss"])
     assert main(["train", "list"]) == 0
     listing = capsys.readouterr().out
     assert job_id in listing and "completed" in listing
+    assert f"{status['loss']:.4f}" in listing
     assert main(["brains", "list", "--json"]) == 0
     brains = json.loads(capsys.readouterr().out)
     assert any(b["name"] == "spec-1" and b["kind"] == "transformers" for b in brains)

@@ -55,12 +55,15 @@ def test_monitor_follows_records_as_they_are_written(tmp_path: Path) -> None:
     assert "spec&lt;b&gt;" in monitor.header.value and "spec<b>" not in monitor.header.value
     assert "step 2/4" in monitor.tail.value
     log.record("log", step=2, max_steps=4, eval_loss=1.5)
-    log.record("result", adapter="/a", train_loss=1.0, eval_loss=1.5, steps=4, max_steps=4)
+    log.record("result", adapter="/a", train_loss=1.4, eval_loss=1.5, steps=4, max_steps=4)
     monitor.wait(timeout=20)
     assert monitor.evals == [(2, 1.5)] and monitor.job["status"] == "completed"
     assert monitor.progress.value == 4 and monitor.cancel_button.disabled
+    # One loss: the last logged one, where the curve ends; the trainer's mean has its own name.
     bundle = monitor.summary_bundle()
-    assert "completed" in bundle["text/plain"] and "loss 1.0000" in bundle["text/plain"]
+    assert "completed" in bundle["text/plain"] and "loss 1.0000," in bundle["text/plain"]
+    assert "mean train loss 1.4000" in bundle["text/plain"]
+    assert "loss 1.0000 · eval 1.5000 · mean train loss 1.4000" in monitor.header.value
     assert base64.b64decode(bundle["image/png"]).startswith(PNG_MAGIC)
 
 
@@ -135,4 +138,17 @@ def test_static_summary_for_saved_notebooks(magic_shell, tmp_path: Path, capsys)
     log.record("result", adapter="/a", train_loss=1.25, steps=4, max_steps=4)
     monitor.wait(timeout=20)
     # The static display (a display_id handle) now holds the final summary.
-    assert "completed, step 4/4, loss 1.2500" in capsys.readouterr().out
+    assert "completed, step 4/4, loss 1.5000, eval loss -, mean train loss 1.2500" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_dead_runner_ends_the_monitor(tmp_path: Path) -> None:
+    state = StateDir(tmp_path)
+    log = fake_job(state)
+    monitor = TrainingMonitor(JOB, state=state)
+    log.record("log", step=1, max_steps=4, loss=1.0)
+    until(lambda: monitor.last_seq >= 1)
+    log.update(pid=999_999_999)  # no such process: the runner died without a word
+    assert monitor.wait(timeout=20)["status"] == "failed"
+    assert "runner process exited without a result" in monitor.header.value

@@ -20,7 +20,19 @@ from ..training.logtext import log_line
 from ..training.spec import spec_from_options
 from ._io import print_json
 
-STATUS_FIELDS = ("id", "name", "status", "backend", "step", "max_steps", "loss", "eval_loss")
+# `loss` is the last logged training loss (where the curve ends), `train_loss` the trainer's
+# mean over the run (set when the job completes): two numbers, two names.
+STATUS_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "backend",
+    "step",
+    "max_steps",
+    "loss",
+    "train_loss",
+    "eval_loss",
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

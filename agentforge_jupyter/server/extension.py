@@ -7,8 +7,8 @@ only those are told when the server stops: runs still going are then cancelled a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
@@ -17,6 +17,9 @@ from traitlets.config import Configurable
 
 from ..state import StateDir
 from .run_manager import RunManager
+
+if TYPE_CHECKING:
+    from ..training import TrainingJobs
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +56,21 @@ class Services:
     state: StateDir
     runs: RunManager
     config: AgentForgeServer
+    _training: TrainingJobs | None = field(default=None, repr=False)
 
     @property
     def max_upload_bytes(self) -> int:
         return int(self.config.max_upload_mb * 1024 * 1024)
+
+    def training(self) -> TrainingJobs:
+        """The server's one `TrainingJobs`, made on first use: the runners it starts stay its
+        children, known (and reaped) for the server's lifetime. Raises ImportError when the
+        training package cannot be imported."""
+        if self._training is None:
+            from ..training import TrainingJobs
+
+            self._training = TrainingJobs(self.state)
+        return self._training
 
 
 def routes(base_url: str) -> list[tuple[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from agentforge_jupyter.training.data import data_sha256, load_examples, validate_example
 from agentforge_jupyter.training.errors import (
+    CorruptJobError,
     JobSpecError,
     TrainingBackendError,
     TrainingDataError,
@@ -22,6 +23,7 @@ __all__ = [
     "BACKENDS",
     "STATUSES",
     "TERMINAL",
+    "CorruptJobError",
     "JobLog",
     "JobSpec",
     "JobSpecError",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from agentforge_jupyter.errors import AgentForgeError
 
 __all__ = [
+    "CorruptJobError",
     "JobSpecError",
     "TrainingBackendError",
     "TrainingDataError",
@@ -27,6 +28,11 @@ class TrainingDataError(TrainingError):
 
 class UnknownJobError(TrainingError):
     """No training job has that id."""
+
+
+class CorruptJobError(TrainingError):
+    """A job's ``job.json`` cannot be read as a job (not JSON, not an object); the message names
+    the file. Not the caller's fault: the server answers 500."""
 
 
 class TrainingBackendError(TrainingError):

@@ -5,23 +5,36 @@ Several processes write them: the runner (local subprocess or RunPod poller) and
 cancels. Every change happens under the job's file lock, where the next ``seq`` is taken from
 the log and ``job.json`` is replaced atomically, so readers never lock and never see a mix.
 A terminal status (completed, failed, cancelled) is final: a late record cannot revive a job.
+
+``loss`` in job.json is the training loss of the last ``log`` record (the number the loss
+curve ends at); the trainer's mean over the whole run, which the ``result`` record carries as
+``train_loss``, is kept under that name, so no view shows two different numbers as "loss".
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from agentforge_jupyter.state import Document, append_jsonl, read_jsonl
-from agentforge_jupyter.training.errors import TrainingError, UnknownJobError
+from agentforge_jupyter.training.errors import CorruptJobError, TrainingError, UnknownJobError
 
-__all__ = ["EVENTS_FILE", "JOB_FILE", "STATUSES", "TERMINAL", "JobLog", "apply_event"]
+__all__ = [
+    "EVENTS_FILE",
+    "JOB_FILE",
+    "STATUSES",
+    "TERMINAL",
+    "EventCursor",
+    "JobLog",
+    "apply_event",
+]
 
 JOB_FILE = "job.json"
 EVENTS_FILE = "events.jsonl"
@@ -49,16 +62,24 @@ class JobLog:
 
     def read(self) -> dict[str, Any]:
         try:
-            return json.loads(self.job_path.read_text(encoding="utf-8"))
+            job = json.loads(self.job_path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise UnknownJobError(
                 f"No training job in {self.directory}; `agentforge train list` shows the jobs."
             ) from exc
         except ValueError as exc:
-            raise TrainingError(f"{self.job_path} is not valid JSON ({exc}).") from exc
+            raise CorruptJobError(
+                f"{self.job_path} is not valid JSON ({exc}); restore it or delete the job's "
+                "directory."
+            ) from exc
+        if not isinstance(job, dict):
+            raise CorruptJobError(
+                f"{self.job_path} is not a JSON object; restore it or delete the job's directory."
+            )
+        return job
 
     def events(self, after_seq: int = -1) -> list[dict[str, Any]]:
-        return [e for e in read_jsonl(self.events_path).records if e.get("seq", -1) > after_seq]
+        return _after(read_jsonl(self.events_path).records, after_seq)
 
     def tail(self, offset: int) -> tuple[list[dict[str, Any]], int]:
         """Records from byte ``offset`` on, and the offset to continue from."""
@@ -137,17 +158,67 @@ class JobLog:
     def follow(self, after_seq: int = -1, poll: float = 0.05) -> Iterator[dict[str, Any]]:
         """Events after ``after_seq`` as they are written, until the job has ended and every
         event is read (a job that ended before this call replays and stops)."""
-        offset = 0
+        return EventCursor(self, after_seq).follow(poll)
+
+
+class EventCursor:
+    """A reader's place in one job's event log: the byte offset it reached and the last
+    ``seq`` it returned. ``status`` reads the job (default: job.json as it is; ``TrainingJobs``
+    passes its ``get``, which also notices a runner that died)."""
+
+    def __init__(
+        self,
+        log: JobLog,
+        after_seq: int = -1,
+        status: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self.log = log
+        self.after_seq = after_seq
+        self.offset = 0
+        self._status = status or log.read
+
+    def poll(self) -> tuple[list[dict[str, Any]], bool]:
+        """The events appended since the last poll, and whether the job has ended (then no
+        more will come)."""
+        # The status first: once job.json says the job ended, its last event is in the log.
+        ended = self._status().get("status") in TERMINAL
+        records, self.offset = self.log.tail(self.offset)
+        fresh = _after(records, self.after_seq)
+        if fresh:
+            self.after_seq = fresh[-1]["seq"]
+        return fresh, ended
+
+    def follow(self, poll: float = 0.05) -> Iterator[dict[str, Any]]:
+        """Every event from here on as it is written, until the job has ended."""
         while True:
-            ended = self.read().get("status") in TERMINAL
-            records, offset = self.tail(offset)
-            for record in records:
-                if record.get("seq", -1) > after_seq:
-                    after_seq = record["seq"]
-                    yield record
+            fresh, ended = self.poll()
+            yield from fresh
             if ended:
                 return
             time.sleep(poll)
+
+    async def follow_async(self, poll: float = 0.1) -> AsyncIterator[dict[str, Any]]:
+        """``follow`` for an event loop: each look runs in a worker thread (recording a dead
+        runner takes the job's file lock), and the wait between looks is asyncio's."""
+        while True:
+            fresh, ended = await asyncio.to_thread(self.poll)
+            for event in fresh:
+                yield event
+            if ended:
+                return
+            await asyncio.sleep(poll)
+
+
+def _after(records: list[Any], after_seq: int) -> list[dict[str, Any]]:
+    """The records with an int ``seq`` above ``after_seq``, in order (anything else in the log,
+    e.g. a line another program wrote there, is not an event)."""
+    found = []
+    for record in records:
+        seq = record.get("seq") if isinstance(record, dict) else None
+        if isinstance(seq, int) and seq > after_seq:
+            found.append(record)
+            after_seq = seq
+    return found
 
 
 def apply_event(job: dict[str, Any], event: dict[str, Any]) -> None:
@@ -170,7 +241,7 @@ def apply_event(job: dict[str, Any], event: dict[str, Any]) -> None:
         job["step"] = event.get("steps", job.get("step"))
         job["max_steps"] = event.get("max_steps", job.get("max_steps"))
         if event.get("train_loss") is not None:
-            job["loss"] = event["train_loss"]
+            job["train_loss"] = event["train_loss"]  # the mean; `loss` stays the last step's
         if event.get("eval_loss") is not None:
             job["eval_loss"] = event["eval_loss"]
         job["result"] = {k: v for k, v in event.items() if k not in ("seq", "ts", "type")}

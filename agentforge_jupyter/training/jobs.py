@@ -5,33 +5,44 @@ returns at once and a job survives the notebook kernel or CLI that started it: `
 the worker there, ``runpod`` submits the job to a RunPod Serverless endpoint and streams its
 records back. Either way the records land in the same ``events.jsonl``, which any process can
 follow and re-attach to.
+
+The runner is a child of the process that started it (a Jupyter server, a kernel) until it
+exits. A thread waits for each one, so it is reaped the moment it exits and never lingers as a
+zombie, whichever ``TrainingJobs`` of that process asks about the job next (or none does).
 """
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import contextlib
+import logging
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
+
+import psutil
 
 from agentforge_jupyter.state import StateDir
 from agentforge_jupyter.training.data import data_sha256, load_examples
 from agentforge_jupyter.training.errors import (
+    CorruptJobError,
     JobSpecError,
     TrainingBackendError,
     UnknownJobError,
 )
-from agentforge_jupyter.training.joblog import JOB_FILE, TERMINAL, JobLog
+from agentforge_jupyter.training.joblog import JOB_FILE, TERMINAL, EventCursor, JobLog
 from agentforge_jupyter.training.spec import BACKENDS, JobSpec
 
 __all__ = ["RUNNER_LOG", "TrainingJobs", "new_job_id"]
+
+logger = logging.getLogger(__name__)
 
 RUNNER_LOG = "runner.log"
 CANCEL_GRACE_S = 10.0
@@ -53,8 +64,11 @@ class TrainingJobs:
         return f"TrainingJobs({str(self.state.root)!r})"
 
     def log(self, job_id: str) -> JobLog:
-        directory = self.state.training_dir / str(job_id)
-        if not (directory / JOB_FILE).is_file():
+        job_id = str(job_id)
+        directory = self.state.training_dir / job_id
+        # One plain name: an id never reaches outside the training directory.
+        plain = directory.name == job_id and job_id not in (".", "..")
+        if not plain or not (directory / JOB_FILE).is_file():
             raise UnknownJobError(
                 f"No training job {job_id!r} in {self.state.training_dir}; "
                 "`agentforge train list` shows the jobs."
@@ -65,10 +79,15 @@ class TrainingJobs:
 
     def list(self) -> list[dict[str, Any]]:
         """Every job, newest first."""
+        self._forget_exited()
         jobs = []
         for path in sorted(self.state.training_dir.glob(f"*/{JOB_FILE}"), reverse=True):
-            with contextlib.suppress(UnknownJobError):
+            try:
                 jobs.append(self.get(path.parent.name))
+            except UnknownJobError:
+                continue  # deleted meanwhile
+            except CorruptJobError as exc:
+                logger.warning("training job left out of the list: %s", exc)
         return jobs
 
     def get(self, job_id: str) -> dict[str, Any]:
@@ -89,14 +108,23 @@ class TrainingJobs:
     def events(self, job_id: str, after_seq: int = -1) -> builtins.list[dict[str, Any]]:
         return self.log(job_id).events(after_seq)
 
+    def cursor(self, job_id: str, after_seq: int = -1) -> EventCursor:
+        """A reader of the job's events after ``after_seq``; its status is ``get``'s, so a
+        runner that died ends the reading too."""
+        return EventCursor(self.log(job_id), after_seq, status=lambda: self.get(job_id))
+
     def follow(self, job_id: str, after_seq: int = -1, poll: float = 0.05) -> Iterator[dict]:
         """Events as they arrive (from ``after_seq`` on) until the job ends."""
-        log = self.log(job_id)
-        for event in log.follow(after_seq, poll):
+        return self.cursor(job_id, after_seq).follow(poll)
+
+    async def follow_async(
+        self, job_id: str, after_seq: int = -1, poll: float = 0.1
+    ) -> AsyncIterator[dict[str, Any]]:
+        """``follow`` for an event loop (the server's event stream); the file reads run in
+        worker threads."""
+        cursor = await asyncio.to_thread(self.cursor, job_id, after_seq)
+        async for event in cursor.follow_async(poll):
             yield event
-            # Notice a dead runner while following, not only when asked for the status.
-            if event.get("type") == "log":
-                self.get(job_id)
 
     def wait(self, job_id: str, timeout: float | None = None, poll: float = 0.1) -> dict:
         """Block until the job ends; returns its final state."""
@@ -157,6 +185,7 @@ class TrainingJobs:
             "step": 0,
             "max_steps": job_spec.max_steps,
             "loss": None,
+            "train_loss": None,
             "eval_loss": None,
             "adapter": None,
             "brain": None,
@@ -187,6 +216,10 @@ class TrainingJobs:
         finally:
             os.close(out)
         self._children[job_id] = child
+        # Reaped as it exits, by a thread that only waits: no zombie, whoever asks next.
+        threading.Thread(
+            target=child.wait, name=f"training-runner-{child.pid}", daemon=True
+        ).start()
         log.update(pid=child.pid)
 
     def cancel(self, job_id: str) -> None:
@@ -217,25 +250,25 @@ class TrainingJobs:
             return time.time() - float(job.get("created") or 0) < 30
         return _pid_runs(pid, str(self.state.training_dir / job_id))
 
+    def _forget_exited(self) -> None:
+        """Drop the runners that exited (already reaped) from the ones this store started."""
+        for job_id, child in list(self._children.items()):
+            if child.poll() is not None:
+                self._children.pop(job_id, None)
+
 
 def _pid_runs(pid: int, marker: str) -> bool:
-    """True when ``pid`` is alive, not a zombie, and (where /proc exists) is our runner."""
-    proc = Path(f"/proc/{pid}")
-    if proc.is_dir():
-        try:
-            stat = (proc / "stat").read_text()
-            cmdline = (proc / "cmdline").read_bytes().decode("utf-8", "replace")
-        except OSError:
-            return False
-        state = stat.rsplit(")", 1)[-1].split()[0] if ")" in stat else ""
-        return state != "Z" and marker in cmdline
+    """True when ``pid`` is alive, not a zombie, and its command line names ``marker`` (the
+    job's directory: a pid reused by another program is not our runner)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return marker in " ".join(process.cmdline())
+    except psutil.NoSuchProcess:  # ZombieProcess too
         return False
-    except PermissionError:
-        return True
-    return True
+    except psutil.AccessDenied:
+        return True  # someone else's process: alive, and we cannot tell more
 
 
 def _terminate_group(pid: int, child: subprocess.Popen[bytes] | None) -> None:

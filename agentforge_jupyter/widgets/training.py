@@ -137,12 +137,10 @@ class TrainingMonitor:
             self.header.value += "<br>" + message_html("monitor stopped:", text=self.error)
 
     def _follow_log(self) -> None:
-        log = self.jobs.log(self.job_id)
-        offset = 0
+        # The jobs' own reader: a runner that died ends the job (and this loop) too.
+        cursor = self.jobs.cursor(self.job_id, self.last_seq)
         while not self._stop.is_set():
-            ended = log.read().get("status") in TERMINAL
-            records, offset = log.tail(offset)
-            fresh = [r for r in records if r.get("seq", -1) > self.last_seq]
+            fresh, ended = cursor.poll()
             for event in fresh:
                 self.apply(event)
             if fresh:
@@ -211,6 +209,7 @@ class TrainingMonitor:
             status=str(status),
             loss=_fmt(job.get("loss")),
             eval_loss=_fmt(job.get("eval_loss")),
+            train_loss=_fmt(job.get("train_loss")) if job.get("train_loss") is not None else "",
             error=str(job["error"]) if job.get("error") else "",
             brain=str(job["brain"]) if job.get("brain") else "",
         )
@@ -222,6 +221,11 @@ class TrainingMonitor:
             f"training job {job['id']} ({job.get('name') or 'unnamed'}, {job.get('backend')}): "
             f"{job.get('status')}, step {job.get('step')}/{job.get('max_steps')}, loss "
             f"{_fmt(job.get('loss'))}, eval loss {_fmt(job.get('eval_loss'))}"
+            + (
+                f", mean train loss {_fmt(job['train_loss'])}"
+                if job.get("train_loss") is not None
+                else ""
+            )
             + (f", brain {job['brain']}" if job.get("brain") else "")
             + (f", error: {job['error']}" if job.get("error") else "")
         )

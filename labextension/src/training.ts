@@ -1,5 +1,7 @@
 /** Training tab: jobs with their status, a live loss curve from the job's event stream, start
- * and cancel. */
+ * and cancel. "loss" is the last logged training loss everywhere (the list's job.json `loss`,
+ * the detail's latest log record, where the curve ends); the trainer's mean over the run is
+ * shown as "mean train loss" (`train_loss`), never as "loss". */
 import { follow, post, request } from './api';
 import { button, clear, el, message } from './dom';
 
@@ -21,9 +23,18 @@ function statusOf(r: any): string {
   return String(r.status ?? r.type);
 }
 
+function isNumber(value: unknown): boolean {
+  return value !== null && value !== undefined && Number.isFinite(Number(value));
+}
+
 function lossText(loss: unknown): string {
-  const value = Number(loss);
-  return loss !== null && loss !== undefined && Number.isFinite(value) ? value.toFixed(4) : '-';
+  return isNumber(loss) ? Number(loss).toFixed(4) : '-';
+}
+
+/** The job's progress line: step, the last logged loss, and the mean once the job has one. */
+function progressText(step: unknown, maxSteps: unknown, loss: unknown, trainLoss: unknown): string {
+  const mean = isNumber(trainLoss) ? ` · mean train loss ${lossText(trainLoss)}` : '';
+  return `step ${step ?? 0}/${maxSteps ?? '?'} · loss ${lossText(loss)}${mean}`;
 }
 
 export class LossChart {
@@ -122,7 +133,7 @@ export class TrainingTab {
             'div',
             { className: 'agentforge-row', attrs: { 'data-job': String(j.id) } },
             button(String(j.name || j.id), () => this.show(String(j.id)), 'agentforge-link'),
-            el('span', { className: 'agentforge-meta' }, ` ${j.status} · step ${j.step ?? 0}/${j.max_steps ?? '?'} · loss ${lossText(j.loss)}`)
+            el('span', { className: 'agentforge-meta' }, ` ${j.status} · ${progressText(j.step, j.max_steps, j.loss, j.train_loss)}`)
           )
         );
       }
@@ -165,6 +176,12 @@ export class TrainingTab {
     const state = el('div', { className: 'agentforge-job-status' }, `status: ${job.status}`);
     state.dataset.status = String(job.status);
     const latest = el('div', { className: 'agentforge-meta agentforge-latest' });
+    // What job.json says now; the replayed records then bring it up to date, record by record.
+    const progress = { step: job.step, maxSteps: job.max_steps, loss: job.loss, trainLoss: job.train_loss };
+    const showProgress = () => {
+      latest.textContent = progressText(progress.step, progress.maxSteps, progress.loss, progress.trainLoss);
+    };
+    showProgress();
     const log = el('ol', { className: 'agentforge-log' });
     const cancel = button('Cancel', () => this.cancel(jobId), 'agentforge-danger agentforge-cancel');
     cancel.disabled = FINAL.has(String(job.status));
@@ -180,14 +197,25 @@ export class TrainingTab {
         }
         seen.add(r.seq);
         if (r.type === 'log') {
-          chart.add(Number(r.step), Number(r.loss));
-          latest.textContent = `step ${r.step}/${r.max_steps} · loss ${lossText(r.loss)}`;
-          log.appendChild(el('li', { className: 'agentforge-loss-record' }, `step ${r.step}: loss ${lossText(r.loss)}`));
+          // An evaluation's record has no training loss: a row of its own, not a point at 0.
+          if (isNumber(r.loss)) {
+            chart.add(Number(r.step), Number(r.loss));
+            Object.assign(progress, { step: r.step, maxSteps: r.max_steps, loss: r.loss });
+            showProgress();
+            log.appendChild(el('li', { className: 'agentforge-loss-record' }, `step ${r.step}: loss ${lossText(r.loss)}`));
+          }
+          if (isNumber(r.eval_loss)) {
+            log.appendChild(el('li', { className: 'agentforge-eval-record' }, `step ${r.step}: eval loss ${lossText(r.eval_loss)}`));
+          }
         } else if (r.type === 'status' || r.type === 'result' || r.type === 'error') {
           const text = statusOf(r);
           state.dataset.status = text;
           state.textContent = `status: ${text}${r.message ? ` (${r.message})` : ''}${r.error ? ` (${r.error})` : ''}`;
           cancel.disabled = FINAL.has(text);
+          if (r.type === 'result') {
+            Object.assign(progress, { step: r.steps ?? progress.step, trainLoss: r.train_loss });
+            showProgress();
+          }
           void this.refresh(); // the job list shows the new status too
         }
       },

@@ -134,6 +134,15 @@ def test_duplicates_and_replace(registry: BrainRegistry) -> None:
     assert registry.get_spec("qwen").model == "other"
 
 
+@pytest.mark.parametrize("name", ["HF_TOKEN", "SK_PROD_KEY", "GSK_API_KEY", "XAI_KEY"])
+def test_key_variable_names_that_look_like_key_prefixes_are_names(
+    registry: BrainRegistry, name: str
+) -> None:
+    # Keys start with lower-case prefixes (hf_..., sk-...); upper-case names are variables.
+    registry.add(vllm_spec(api_key_env=name))
+    assert registry.get("qwen").api_key_env == name
+
+
 def test_remove(registry: BrainRegistry) -> None:
     registry.add(vllm_spec())
     removed = registry.remove("qwen")
@@ -151,6 +160,7 @@ def test_remove(registry: BrainRegistry) -> None:
     [
         ({"api_key_env": SECRET}, "NAME of an environment variable"),
         ({"api_key_env": "rpa_ABCDEF0123456789"}, "not the key itself"),
+        ({"api_key_env": "hf_ABCDEF0123456789"}, "not the key itself"),
         ({"api_key_env": "MY KEY"}, "NAME of an environment variable"),
         ({"base_url": "https://user:pw@host/v1"}, "must not contain credentials"),
         ({"base_url": "https://host/v1?api_key=abc"}, "must not contain credentials"),

@@ -284,6 +284,17 @@ def test_terminal_status_is_final(tmp_path: Path) -> None:
     assert log.read()["status"] == "cancelled" and log.read().get("step") is None
 
 
+def test_a_stray_line_in_the_events_file_does_not_stop_recording(tmp_path: Path) -> None:
+    # A line that is JSON but not a record (or has no int seq) is skipped when numbering.
+    log = JobLog(tmp_path / "job")
+    log.create({"id": "job", "status": "queued", "spec": {}})
+    with log.events_path.open("a", encoding="utf-8") as events:
+        events.write('[1, 2]\n{"seq": "7"}\n{"seq": true}\n')
+    event = log.record("status", status="running")
+    assert event is not None and event["seq"] == 1
+    assert log.read()["status"] == "running"
+
+
 def test_unknown_job(tmp_path: Path) -> None:
     with pytest.raises(UnknownJobError, match="agentforge train list"):
         TrainingJobs(StateDir(tmp_path)).get("nope")

@@ -20,7 +20,8 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # Prefixes of real keys (OpenAI, RunPod, Hugging Face, Groq, xAI, Anthropic): a value that
 # starts like this is a key typed where a variable name belongs.
-_KEY_PREFIX_RE = re.compile(r"^(sk-|sk_|rpa_|hf_|gsk_|xai-|sk-ant-)", re.IGNORECASE)
+# Key values start with these lower-case prefixes; variable names such as HF_TOKEN do not.
+_KEY_PREFIX_RE = re.compile(r"^(sk-|sk_|rpa_|hf_|gsk_|xai-|sk-ant-)")
 _SECRET_FIELD_RE = re.compile(r"key|token|secret|password", re.IGNORECASE)
 MAX_TOKENS_LIMIT = 1_000_000
 

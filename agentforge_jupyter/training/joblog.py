@@ -137,7 +137,9 @@ class JobLog:
             self._next_seq = 0
         records, self._offset = self.tail(self._offset)
         for record in records:
-            self._next_seq = max(self._next_seq, int(record.get("seq", -1)) + 1)
+            seq = record.get("seq") if isinstance(record, dict) else None
+            if isinstance(seq, int) and not isinstance(seq, bool):
+                self._next_seq = max(self._next_seq, seq + 1)
         return self._next_seq
 
     def _write_job(self, job: dict[str, Any]) -> None:

@@ -129,8 +129,11 @@ def _load(spec: JobSpec) -> tuple[Any, Any]:
 
     dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
     try:
-        tokenizer = AutoTokenizer.from_pretrained(spec.base_model)
-        model = AutoModelForCausalLM.from_pretrained(spec.base_model, dtype=dtype)
+        # As the transformers brain loads it: safetensors only, no repository code.
+        tokenizer = AutoTokenizer.from_pretrained(spec.base_model, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(
+            spec.base_model, dtype=dtype, use_safetensors=True, trust_remote_code=False
+        )
     except (OSError, ValueError) as exc:
         raise TrainingError(
             f"Cannot load the base model {spec.base_model!r}: {exc} (check the id, the "

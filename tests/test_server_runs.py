@@ -363,6 +363,7 @@ def test_feed_publishes_in_seq_order_in_batches() -> None:
 
         broadcast.attach(Sink())
         feed = RunFeed(recorder, broadcast, loop)
+        feed.handover_wait_s = 0  # this loop is not running: nobody would hand over
         first = recorder.emit("insight", index=0, text="a")
         second = recorder.emit("insight", index=1, text="b")
         feed._pending.clear()  # hand them over again, the later one first
@@ -378,3 +379,74 @@ def test_feed_publishes_in_seq_order_in_batches() -> None:
         assert broadcast.done and writes[-1] == b"<end>"
     finally:
         loop.close()
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.data: list[bytes] = []
+
+    def push(self, data: bytes) -> None:
+        self.data.append(data)
+
+    def end(self) -> None:
+        pass
+
+
+def _loop_thread() -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    return loop, thread
+
+
+def _stop(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+def test_a_run_with_subscribers_waits_until_its_events_are_written() -> None:
+    """With someone subscribed, `emit` returns once the server's loop has written the event to
+    the subscribers (so the fan-out does not compete with the run for the GIL), even when the
+    loop is busy for a moment."""
+    loop, thread = _loop_thread()
+    try:
+        recorder = RunRecorder("20260101-000000-hand00")
+        broadcast, sink = Broadcast(), _Collect()
+        loop.call_soon_threadsafe(broadcast.attach, sink)
+        feed = RunFeed(recorder, broadcast, loop)
+        feed.handover_wait_s = 30.0  # bounded only by the loop being busy below
+        loop.call_soon_threadsafe(time.sleep, 0.2)  # the server's loop is busy for a moment
+        time.sleep(0.05)  # ... and already busy when the run emits
+        recorder.emit("insight", index=0, text="written before emit returns")
+        assert len(sink.data) == 1 and b"written before emit returns" in sink.data[0]
+    finally:
+        _stop(loop, thread)
+
+
+def test_a_stuck_server_loop_holds_a_run_up_only_briefly() -> None:
+    """The wait is bounded: a loop that does not come back does not stop the run, and the event
+    still reaches the subscriber once the loop is free. With nobody subscribed there is no wait
+    at all."""
+    loop, thread = _loop_thread()
+    release = threading.Event()
+    try:
+        recorder = RunRecorder("20260101-000000-hand01")
+        broadcast, sink = Broadcast(), _Collect()
+        loop.call_soon_threadsafe(broadcast.attach, sink)
+        feed = RunFeed(recorder, broadcast, loop)
+        feed.handover_wait_s = 0.01
+        loop.call_soon_threadsafe(release.wait, 30)  # stuck until released
+        emitter = threading.Thread(target=recorder.emit, args=("insight",),
+                                   kwargs={"index": 0, "text": "late"})  # fmt: skip
+        emitter.start()
+        emitter.join(20)  # a hang guard, not a speed check
+        assert not emitter.is_alive() and sink.data == []  # the run went on; nothing written yet
+        release.set()
+        deadline = time.monotonic() + 20
+        while not sink.data and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert b"late" in b"".join(sink.data)
+    finally:
+        release.set()
+        _stop(loop, thread)

@@ -60,6 +60,11 @@ class Broadcast:
         for sink in list(self._sinks):  # a sink may detach itself while being written
             sink.push(data)
 
+    @property
+    def subscribed(self) -> bool:
+        """Whether anyone follows the run (read from the run's thread: a list's truth value)."""
+        return bool(self._sinks)
+
     def close(self) -> None:
         """No more messages: every subscriber's stream ends."""
         self.done = True

@@ -105,7 +105,7 @@ class Stream:
             index = at(match.end())
             events.append(
                 [record["seq"], record["type"], record["ts"], self.arrivals[index],
-                 self.reads[index]]
+                 self.reads[index], len(match.group(0))]
             )  # fmt: skip
         return {"status": status, "connected": connected, "events": events}
 
@@ -190,9 +190,10 @@ LABELS = {
     "read": "read by the subscriber process",
 }
 Source = Callable[[int], str]  # starts what the subscribers follow; returns its events URL
+Profile = list[tuple[float, int]]  # each event's time and size, as a server run wrote them
 
 
-def one_run(source: Source, subscribers: int, processes: int) -> tuple[Samples, int]:
+def one_run(source: Source, subscribers: int, processes: int) -> tuple[Samples, Profile]:
     """One stream followed by `subscribers` connections spread over `processes` processes; the
     delays of the events written after the last of them connected, and the number of events."""
     command = [sys.executable, str(Path(__file__).resolve()), "--subscribe"]
@@ -231,9 +232,10 @@ def server_run(base: str) -> Source:
     return start
 
 
-def bare_loop(events: int, gap_s: float = 0.005) -> Source:
-    """The floor on this machine: SSE messages of the same size written by a bare Python loop
-    over the subscribers' raw sockets (no Jupyter, no run, nothing else in the process)."""
+def bare_loop(profile: Profile) -> Source:
+    """The floor on this machine: a bare Python loop replays a server run's events (the same
+    sizes at the same moments) over the subscribers' raw sockets: no Jupyter, no run, nothing
+    else in the process."""
 
     def start(subscribers: int) -> str:
         listener = socket.create_server(("127.0.0.1", 0))
@@ -251,20 +253,22 @@ def bare_loop(events: int, gap_s: float = 0.005) -> Source:
                 connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n")
                 connections.append(connection)
         time.sleep(0.05)  # every subscriber has seen the head: all later events count
-        for seq in range(events):
-            kind = "run_end" if seq == events - 1 else "output"
-            record = {"seq": seq, "type": kind, "ts": time.time(), "text": "x" * 600}
-            message = f"id: {seq}\ndata: {json.dumps(record)}\n\n".encode()
+        start, first = time.monotonic(), profile[0][0]
+        for seq, (ts, size) in enumerate(profile):
+            time.sleep(max(0.0, (ts - first) - (time.monotonic() - start)))
+            kind = "run_end" if seq == len(profile) - 1 else "output"
+            record = json.dumps({"seq": seq, "type": kind, "ts": time.time(), "pad": ""})
+            message = f"id: {seq}\ndata: {record}\n\n"
+            message = message.replace('"pad": ""', f'"pad": "{"x" * (size - len(message))}"')
             for connection in connections:
-                connection.sendall(message)
-            time.sleep(gap_s)
+                connection.sendall(message.encode())
         for connection in connections:
             connection.close()
 
     return start
 
 
-def check_and_collect(results: list[dict[str, Any]]) -> tuple[Samples, int]:
+def check_and_collect(results: list[dict[str, Any]]) -> tuple[Samples, Profile]:
     seqs = {tuple(e[0] for e in r["events"]) for r in results}
     if {r["status"] for r in results} != {200} or len(seqs) != 1:
         raise SystemExit(f"subscribers disagree: statuses {[r['status'] for r in results]}")
@@ -274,10 +278,10 @@ def check_and_collect(results: list[dict[str, Any]]) -> tuple[Samples, int]:
     cutoff = max(r["connected"] for r in results)
     kept = [event for r in results for event in r["events"] if event[2] > cutoff]
     samples = {
-        "arrival": [arrived - ts for _, _, ts, arrived, _ in kept],
-        "read": [read - ts for _, _, ts, _, read in kept],
+        "arrival": [event[3] - event[2] for event in kept],
+        "read": [event[4] - event[2] for event in kept],
     }
-    return samples, len(ids)
+    return samples, [(event[2], event[5]) for event in results[0]["events"]]
 
 
 def summary(samples: list[float]) -> dict[str, float]:
@@ -296,15 +300,17 @@ def summary(samples: list[float]) -> dict[str, float]:
 def measure(base: str, runs: int, many: int, processes: int) -> dict[str, Any]:
     """Runs through the server and the bare loop, 1 and `many` subscribers, interleaved so that
     machine load hits every setting alike."""
-    sources = {"server": server_run(base), "bare_loop": bare_loop(events=44)}
+    profile: Profile = []  # the latest server run's, replayed by the bare loop
+    sources = {"server": server_run(base), "bare_loop": bare_loop(profile)}
     samples: dict[tuple[str, int], Samples] = {
         (name, count): {label: [] for label in LABELS} for name in sources for count in (1, many)
     }
     events = 0
     for _ in range(runs):
-        for (name, count), into in samples.items():
-            got, n = one_run(sources[name], count, processes)
-            events = n if name == "server" else events
+        for (name, count), into in samples.items():  # the server's runs come first
+            got, written = one_run(sources[name], count, processes)
+            if name == "server":
+                profile[:], events = written, len(written)
             for label in LABELS:
                 into[label] += got[label]
     result: dict[str, Any] = {"subscribers": many, "processes": min(processes, many),

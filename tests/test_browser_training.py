@@ -110,6 +110,14 @@ def test_training_job_streams_loss(page, lab: Lab, tiny_model: str, train_data: 
     job = lab.api(f"training/{job_id}")
     assert job["status"] == "completed", job.get("error")
     assert job["step"] == TINY_STEPS and job["loss"] > 0
+    # One loss: the list row and the detail show the same last logged loss and mean.
+    row = f'#agentforge-panel .agentforge-row[data-job="{job_id}"] .agentforge-meta'
+    for text in (
+        page.locator(row).inner_text(),
+        page.locator(f"{detail} .agentforge-latest").inner_text(),
+    ):
+        assert f"loss {job['loss']:.4f}" in text, text
+        assert f"mean train loss {job['train_loss']:.4f}" in text, text
     rows = page.locator(f"{detail} .agentforge-loss-record").all_inner_texts()
     assert [r.split(":")[0] for r in rows] == [f"step {n}" for n in range(1, TINY_STEPS + 1)]
     assert page.get_attribute(f"{detail} canvas.agentforge-loss", "data-points") == str(TINY_STEPS)

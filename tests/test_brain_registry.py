@@ -345,3 +345,32 @@ def test_an_adapter_on_a_server_keeps_the_server_brains_personal_key(
         brain = registry.get("fin")  # the user's own: no `state trust` needed
         assert isinstance(brain, OpenAIBrain) and brain.api_key() == SECRET
         assert "VLLM_KEY" not in registry.path.read_text()
+
+
+def test_a_finished_job_never_replaces_a_brain_no_job_made(tmp_path, monkeypatch) -> None:
+    """A job named like the user's own brain (or a built-in) registers `NAME-JOBID`; a brain an
+    earlier job registered under the name is replaced (retraining it)."""
+    from agentforge_jupyter.training.adapters import register_adapter_brain
+
+    state = StateDir(tmp_path / "state")
+    monkeypatch.setenv("AGENTFORGE_STATE_DIR", str(state.root))
+    registry = BrainRegistry(state)
+    registry.add(vllm_spec(name="analyst"))
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text("{}")
+    result = {"adapter": str(adapter), "train_loss": 1.0}
+
+    def job(ident: str, name: str) -> dict:
+        return {"id": ident, "name": name, "backend": "local", "spec": {"base_model": "org/m"}}
+
+    first = register_adapter_brain(job("20260101-000000-aaaa01", "analyst"), result)
+    assert first == "analyst-20260101-000000-aaaa01"
+    assert BrainRegistry(state).get_spec("analyst").kind == "openai"  # untouched
+    assert register_adapter_brain(job("20260101-000000-aaaa02", "offline"), result) == (
+        "offline-20260101-000000-aaaa02"
+    )
+    # Retraining a specialist under its name replaces the earlier job's brain.
+    assert register_adapter_brain(job("20260101-000000-aaaa03", "fin"), result) == "fin"
+    assert register_adapter_brain(job("20260101-000000-aaaa04", "fin"), result) == "fin"
+    assert BrainRegistry(state).get_spec("fin").provenance["job_id"] == "20260101-000000-aaaa04"

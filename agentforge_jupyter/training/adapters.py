@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentforge_jupyter.brains.errors import BrainConfigError
 from agentforge_jupyter.brains.registry import BrainRegistry, BrainSpec
 from agentforge_jupyter.training.errors import TrainingBackendError, TrainingError
 
@@ -47,16 +48,32 @@ def register_adapter_brain(job: dict[str, Any], result: dict[str, Any]) -> str:
             "volume?). Serve it with vLLM and run `agentforge brains add-adapter "
             f"{brain_name_for(job)} --server BRAIN --path PATH`."
         )
+    registry = BrainRegistry()
     spec = BrainSpec(
-        name=brain_name_for(job),
+        name=_free_brain_name(registry, job),
         kind="transformers",
         # The base model this user chose in the job's spec, not one a (remote) worker reports.
         model=str(job["spec"].get("base_model") or result.get("base_model")),
         adapter=str(adapter),
         provenance=_provenance(job, result),
     )
-    BrainRegistry().add(spec, replace=True)
+    registry.add(spec, replace=True)
     return spec.name
+
+
+def _free_brain_name(registry: BrainRegistry, job: dict[str, Any]) -> str:
+    """The job's brain name, unless a brain no training job made has it (one the user added,
+    a built-in): then ``NAME-JOBID``, so that finishing a job never replaces someone's brain.
+    A brain an earlier job registered under the name is replaced: that is retraining it."""
+    wanted = brain_name_for(job)
+    try:
+        existing = registry.get_spec(wanted)
+    except BrainConfigError:  # no such brain (or an unreadable entry, which add() reports)
+        return wanted
+    provenance = existing.provenance if isinstance(existing.provenance, dict) else {}
+    if existing.kind == "transformers" and provenance.get("job_id"):
+        return wanted
+    return f"{wanted}-{job['id']}"
 
 
 def _provenance(job: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:

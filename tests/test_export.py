@@ -366,3 +366,24 @@ def test_exported_outputs_keep_the_order_the_kernel_produced_them() -> None:
     # A result saved by an older version (no sequence) still exports: text, then displays.
     older = type(result).from_dict({**result.to_dict(), "sequence": []})
     assert [o["output_type"] for o in outputs_for(older)] == ["stream", "display_data"]
+
+
+def test_two_runs_of_one_goal_on_one_day_export_side_by_side(tmp_path):
+    """Run ids start with the date: naming exports after its first 8 characters made a second
+    run of the same goal on the same day overwrite the first one's notebook (and, with another
+    data file of the same name, point it at the first one's data)."""
+    first_data, second_data = tmp_path / "a" / "d.csv", tmp_path / "b" / "d.csv"
+    for path, value in ((first_data, 1), (second_data, 2)):
+        path.parent.mkdir()
+        path.write_text(f"a\n{value}\n")
+    first = made_run("x", ["print(1)"], first_data)
+    second = made_run("x", ["print(2)"], second_data)
+    first.run_id, second.run_id = "20261202-100000-aaaaaa", "20261202-110000-bbbbbb"
+    out = tmp_path / "out"
+    a, b = write_export(first, f"{out}/"), write_export(second, f"{out}/")
+    assert a.notebook != b.notebook and a.notebook.exists() and b.notebook.exists()
+    assert a.data != b.data and b.data is not None
+    assert b.data.read_text() == "a\n2\n" and a.data is not None and a.data.read_text() == "a\n1\n"
+    notebook = nbformat.read(str(b.notebook), as_version=4)
+    parameters = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    assert f"data_path = {b.data.name!r}" in parameters.source

@@ -100,7 +100,7 @@ def write_export(
     data: Path | None = None
     if target.directory is not None:
         target.directory.mkdir(parents=True, exist_ok=True)
-        notebook_path = target.directory / f"{_slug(run.goal)}-{run.run_id[:8]}.ipynb"
+        notebook_path = target.directory / f"{_slug(run.goal)}-{_run_tag(run)}.ipynb"
         data = _copy_data(run, target.directory, dataset_path)
         dataset_path = data if data is not None else dataset_path
     else:
@@ -131,12 +131,17 @@ def _copy_data(run: Run, directory: Path, override: str | os.PathLike[str] | Non
     copy = directory / name
     if copy.exists() and not filecmp.cmp(copy, source_path, shallow=False):
         # Another export's data of the same name: keep it, and name this copy after the run.
-        copy = directory / f"{Path(name).stem}-{run.run_id[:8]}{Path(name).suffix}"
+        copy = directory / f"{Path(name).stem}-{_run_tag(run)}{Path(name).suffix}"
     if not copy.exists():
         tmp = directory / f".{copy.name}.tmp"
         shutil.copyfile(source_path, tmp)
         tmp.replace(copy)
     return copy
+
+
+def _run_tag(run: Run) -> str:
+    # The whole id: its first part is the date, so a prefix made two runs of a day collide.
+    return _UNSAFE_NAME.sub("_", run.run_id).strip("._") or "run"
 
 
 def _slug(text: str) -> str:

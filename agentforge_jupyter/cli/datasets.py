@@ -95,7 +95,7 @@ def preview_dataset(args: argparse.Namespace) -> int:
     if args.json:
         print_json(frame.to_dict(orient="records"))
     else:
-        print(frame.to_string())
+        print(terminal_text(frame.to_string()))
     return 0
 
 
@@ -104,7 +104,7 @@ def profile_dataset(args: argparse.Namespace) -> int:
     if args.json:
         print_json(profile)
     else:
-        print(profile_text(profile))
+        print(terminal_text(profile_text(profile)))
     return 0
 
 

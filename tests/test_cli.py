@@ -43,6 +43,28 @@ def test_datasets_add_preview_profile_remove(state: Path, tmp_path: Path) -> Non
     assert "weather" in missing.stderr
 
 
+TERMINAL_ESCAPES = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+def test_preview_and_profile_print_no_terminal_escapes_from_the_data(
+    state: Path, tmp_path: Path
+) -> None:
+    """Cells and column names are data: printed raw, an OSC 52 sequence could set the user's
+    clipboard and CSI 2J clear the screen."""
+    csv = tmp_path / "hostile.csv"
+    csv.write_text(
+        '"name\x1b]52;c;SGk=\x07",v\n"\x1b[2J\x1b]0;title\x07x",1\n"\u202ey",2\n',
+        encoding="utf-8",
+    )
+    assert agentforge("datasets", "add", str(csv), state=state).returncode == 0
+    preview = agentforge("datasets", "preview", "hostile", state=state)
+    profile = agentforge("datasets", "profile", "hostile", state=state)
+    for out in (preview, profile):
+        assert out.returncode == 0, out.stderr
+        assert not any(ch in out.stdout for ch in TERMINAL_ESCAPES), repr(out.stdout)
+    assert "name" in preview.stdout and "x" in preview.stdout and "name" in profile.stdout
+
+
 def test_datasets_add_reading_options_and_warnings(state: Path, tmp_path: Path) -> None:
     eu = tmp_path / "eu.csv"
     eu.write_bytes("ville;prix\nSète;1,5\nNîmes;2,25\n".encode("latin-1"))
@@ -183,6 +205,23 @@ def test_exec_runs_in_the_sandbox_with_the_dataset(state: Path) -> None:
     assert result["status"] == "ok"
     assert result["stdout"].split() == ["3101", "5"]
     assert set(result) >= {"status", "stdout", "stderr", "displays", "error", "duration_s"}
+
+
+def test_exec_prints_no_terminal_escapes_from_the_sandbox(state: Path) -> None:
+    """Everything that comes out of the sandbox is hostile, its printed text included."""
+    code = (
+        "import warnings\nimport pandas as pd\n"
+        "print('out\\x1b]52;c;SGk=\\x07\\x1b[2J')\n"
+        "warnings.warn('err\\x1b]0;title\\x07')\n"
+        "display(pd.Series(['shown\\x9b31m\\u202e']))\n"
+        "raise ValueError('boom\\x1b[31m')\n"
+    )
+    out = agentforge("exec", "-", state=state, stdin=code)
+    assert out.returncode == 1, out.stderr
+    for text in (out.stdout, out.stderr):
+        assert not any(ch in text for ch in TERMINAL_ESCAPES), repr(text)
+    assert "out" in out.stdout and "shown" in out.stdout
+    assert "err" in out.stderr and "ValueError" in out.stderr
 
 
 def test_exec_lints_first_and_no_lint_still_contains(state: Path) -> None:

@@ -65,6 +65,16 @@ def test_preview_and_profile_print_no_terminal_escapes_from_the_data(
     assert "name" in preview.stdout and "x" in preview.stdout and "name" in profile.stdout
 
 
+def test_error_messages_print_no_terminal_escapes(state: Path, tmp_path: Path) -> None:
+    """Errors quote file names, and a file in a cloned repository can be named anything."""
+    odd = tmp_path / "d\x1b]0;title\x07\x1b[2J.txt"
+    odd.write_text("a\n1\n")
+    out = agentforge("datasets", "add", str(odd), state=state)
+    assert out.returncode == 2
+    assert "Cannot tell the format" in out.stderr and ".txt" in out.stderr
+    assert not any(ch in out.stderr for ch in TERMINAL_ESCAPES), repr(out.stderr)
+
+
 def test_datasets_add_reading_options_and_warnings(state: Path, tmp_path: Path) -> None:
     eu = tmp_path / "eu.csv"
     eu.write_bytes("ville;prix\nSète;1,5\nNîmes;2,25\n".encode("latin-1"))

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import AgentForgeError
+from ..sanitize import terminal_text
 
 
 class Command:
@@ -84,7 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AgentForgeError as exc:
-        print(f"agentforge: error: {exc}", file=sys.stderr)
+        # Messages quote file names, data and endpoints' replies: nothing a terminal acts on.
+        print(f"agentforge: error: {terminal_text(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("agentforge: interrupted", file=sys.stderr)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from .cli_support import COMMAND
 from .cli_support import agentforge as cli
+from .conftest import require
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +80,31 @@ def test_repair_datasets_keeps_files_and_reregisters_them(tmp_path: Path) -> Non
 def test_state_trust_with_nothing_waiting(tmp_path: Path) -> None:
     out = cli("state", "trust", "--show", state=tmp_path / "state")
     assert out.returncode == 0 and "Nothing" in out.stdout
+
+
+def test_a_read_only_state_directory_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    """A state directory on a read-only mount (a shared volume, a read-only checkout): writing
+    a dataset copy or a run log raised a bare OSError traceback."""
+    bwrap = shutil.which("bwrap")
+    require(bwrap is not None, "bubblewrap gives the test a real read-only mount")
+    sample_csv = tmp_path / "tiny.csv"
+    sample_csv.write_text("a,b\n1,2\n")
+    state = tmp_path / "state"
+    assert cli("datasets", "list", state=state).returncode == 0  # registers the sample
+    before = sorted(p.name for p in state.rglob("*"))
+    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
+    read_only = [str(bwrap), "--dev-bind", "/", "/", "--ro-bind", str(state), str(state)]
+    for args in (["datasets", "add", str(sample_csv)], ["analyze", "overview"]):
+        out = subprocess.run(
+            [*read_only, *COMMAND, *args], capture_output=True, text=True, env=env, timeout=600
+        )
+        assert out.returncode == 2, out.stdout + out.stderr
+        assert "Traceback" not in out.stderr, out.stderr
+        assert "Read-only file system" in out.stderr and "AGENTFORGE_STATE_DIR" in out.stderr
+    assert sorted(p.name for p in state.rglob("*")) == before
+    env["AGENTFORGE_STATE_DIR"] = str(state / "new")  # a state directory still to be created
+    out = subprocess.run(
+        [*read_only, *COMMAND, "datasets", "list"], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "Cannot write" in out.stderr and "AGENTFORGE_STATE_DIR" in out.stderr

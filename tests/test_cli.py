@@ -94,6 +94,20 @@ def test_datasets_add_reading_options_and_warnings(state: Path, tmp_path: Path) 
     assert "2 columns" in piped.stdout and "warning" not in piped.stderr
 
 
+def test_datasets_add_sheet_named_like_a_year(state: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    book = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="first", index=False)
+        pd.DataFrame({"y": [4, 5]}).to_excel(writer, sheet_name="2024", index=False)
+    added = agentforge("datasets", "add", str(book), "--sheet", "2024", state=state)
+    assert added.returncode == 0, added.stderr
+    assert "2 rows x 1 columns" in added.stdout and "sheet='2024'" in added.stdout
+    second = agentforge("datasets", "add", str(book), "--sheet", "1", "--name", "s", state=state)
+    assert second.returncode == 0 and "sheet=1" in second.stdout, second.stderr
+
+
 def test_bad_dataset_name_is_refused_with_a_clear_error(state: Path, tmp_path: Path) -> None:
     csv = tmp_path / "x.csv"
     csv.write_text("a\n1\n")

@@ -115,6 +115,24 @@ def test_excel_sheet_option(registry: DatasetRegistry, tmp_path) -> None:
         registry.add(path, name="other", sheet="missing")
 
 
+def test_a_sheet_named_like_a_number_is_found_by_name(registry: DatasetRegistry, tmp_path) -> None:
+    """Year sheets are common: `--sheet 2024` reached the reader as index 2024 ("Worksheet
+    index 2024 is invalid"), so such a sheet could not be chosen from the command line."""
+    require(__import__("importlib").util.find_spec("openpyxl") is not None, "openpyxl installed")
+    path = tmp_path / "years.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="first", index=False)
+        pd.DataFrame({"b": [2, 3]}).to_excel(writer, sheet_name="second", index=False)
+        pd.DataFrame({"y": [4, 5, 6]}).to_excel(writer, sheet_name="2024", index=False)
+    by_name = registry.add(path, name="y2024", sheet="2024")
+    assert by_name.columns == ["y"] and by_name.rows == 3 and by_name.options["sheet"] == "2024"
+    by_number = registry.add(path, name="n1", sheet="1")  # no sheet named "1": a 0-based number
+    assert by_number.columns == ["b"] and by_number.options["sheet"] == 1
+    assert list(registry.load("y2024")["y"]) == [4, 5, 6]
+    first = registry.add(path, name="n0", sheet="0")
+    assert first.format == "excel" and first.columns == ["a"]  # the default sheet: no copy
+
+
 def test_large_file_profile_samples_the_whole_file(registry: DatasetRegistry, tmp_path) -> None:
     path = tmp_path / "orders.csv"
     n = 60_000

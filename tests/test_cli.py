@@ -116,6 +116,22 @@ def test_bad_dataset_name_is_refused_with_a_clear_error(state: Path, tmp_path: P
     assert "agentforge: error:" in out.stderr
 
 
+def test_output_into_a_closed_pipe_ends_quietly(state: Path) -> None:
+    """`agentforge tools show top_n | head -3`: the reader leaves early; the command printed a
+    BrokenPipeError traceback."""
+    from .cli_support import COMMAND
+
+    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
+    proc = subprocess.Popen(
+        [*COMMAND, "datasets", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command writes anything
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=600) == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
 def test_lint_exit_codes_and_json(state: Path) -> None:
     clean = agentforge("lint", "-", state=state, stdin="import pandas as pd\nprint(1)\n")
     assert clean.returncode == 0

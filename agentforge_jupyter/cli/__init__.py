@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -91,6 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agentforge: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader left early (`| head`): stop quietly as Unix tools do, and keep Python's
+        # final flush of stdout from failing again on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # as if killed by SIGPIPE
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -46,6 +47,38 @@ def test_an_export_runs_in_the_sandbox_with_its_dataset(tmp_path: Path) -> None:
     counts = [c.execution_count for c in notebook.cells if c.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))
     assert notebook.metadata["agentforge"]["sandbox_run"]["failed_cell"] is None
+
+
+def test_a_shared_folder_runs_with_the_data_file_beside_the_notebook(tmp_path: Path) -> None:
+    """The person who receives an `--export DIR/` folder has its data file, not a registered
+    dataset: `--dataset NAME` alone left them with "No such file" and a NAME they did not have."""
+    share = tmp_path / "share"
+    made = agentforge(
+        "analyze", "total revenue by region", "--export", f"{share}/", state=tmp_path / "theirs"
+    )
+    assert made.returncode == 0, made.stderr
+    (exported,) = share.glob("*.ipynb")
+    (data,) = share.glob("*.jsonl")
+    header = nbformat.read(str(exported), as_version=4).cells[0].source
+    assert "--dataset DATA_FILE" in header
+    mine = tmp_path / "mine"
+    target = tmp_path / "executed.ipynb"
+    ran = agentforge(
+        "run", str(exported), "--dataset", str(data), "--output", str(target), state=mine
+    )
+    assert ran.returncode == 0, ran.stderr
+    printed = "".join(
+        stdout_of(c)
+        for c in nbformat.read(str(target), as_version=4).cells
+        if c.cell_type == "code"
+    )
+    assert "FACT: highest sum of revenue by region = West" in printed
+    again = agentforge(
+        "run", str(exported), "--dataset", str(data), "--output", str(target), state=mine
+    )
+    assert again.returncode == 0, again.stderr  # the file is registered once, then reused
+    listed = agentforge("datasets", "list", "--json", state=mine)
+    assert [d["source"] for d in json.loads(listed.stdout)].count(str(data.resolve())) == 1
 
 
 def test_the_first_failing_cell_stops_the_run_and_is_reported(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..datasets import DatasetRegistry
+from ..datasets import MAX_NAME_LENGTH, DatasetRegistry, DuplicateDatasetError
+from ..datasets.model import default_name
 from ..errors import AgentForgeError
 from ..state import StateDir
 
@@ -37,3 +38,34 @@ def read_source(path: str) -> str:
 def registry() -> DatasetRegistry:
     """The dataset registry of the state directory; the sample is registered on first use."""
     return DatasetRegistry.opened(StateDir())
+
+
+def dataset_name(spec: str) -> str:
+    """A registered name as is; a path to a file is registered first, or reused when that file
+    was registered before (an export's data file sent along with its notebook)."""
+    reg = registry()
+    if spec in reg:
+        return spec
+    path = Path(spec).expanduser()
+    if path.is_file():
+        for info in reg.list():
+            if info.source == str(path.resolve()):
+                return info.name
+        return _add_under_a_free_name(reg, path)
+    reg.get(spec)  # raises the registry's clear "no dataset named ..." error
+    return spec
+
+
+def _add_under_a_free_name(reg: DatasetRegistry, path: Path) -> str:
+    # A received `sales_q3.jsonl` must not collide with this user's own `sales_q3`.
+    base = default_name(path)
+    for n in range(1, 100):
+        candidate = base if n == 1 else f"{base[: MAX_NAME_LENGTH - 4]}_{n}"
+        try:
+            return reg.add(path, name=candidate).name
+        except DuplicateDatasetError:
+            continue
+    raise DuplicateDatasetError(
+        f"Datasets named {base}, {base}_2 ... {base}_99 all exist: register {path} with "
+        "`agentforge datasets add PATH --name NAME` and pass that name."
+    )

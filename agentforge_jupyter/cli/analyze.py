@@ -9,7 +9,6 @@ import contextlib
 import signal
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from ..agent import DEFAULT_MAX_STEPS, Agent, RunLimits, validate_steps
@@ -17,7 +16,7 @@ from ..argtypes import non_negative_int, positive_float
 from ..events import Event
 from ..export import check_export_target, write_export
 from ..sanitize import terminal_text
-from ._io import print_json, registry
+from ._io import dataset_name, print_json
 
 _SHORT_TRACEBACK_LINES = 8
 _SHORT_MESSAGE_LINES = 6
@@ -65,25 +64,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _dataset_name(spec: str) -> str:
-    """A registered name as is; a path to a file is registered first (or reused)."""
-    reg = registry()
-    if spec in reg:
-        return spec
-    path = Path(spec).expanduser()
-    if path.is_file():
-        for info in reg.list():
-            if info.source == str(path.resolve()):
-                return info.name
-        return reg.add(path).name
-    reg.get(spec)  # raises the registry's clear "no dataset named ..." error
-    return spec
-
-
 def run(args: argparse.Namespace) -> int:
     # A bad --export fails now, not after the whole run.
     target = check_export_target(args.export) if args.export else None
-    dataset = _dataset_name(args.dataset)
+    dataset = dataset_name(args.dataset)
     printer = ProgressPrinter(
         sys.stderr if args.json else sys.stdout, verbose=args.verbose, repairs=args.repairs
     )

@@ -14,7 +14,8 @@ __all__ = ["insights_markdown", "plan_markdown", "step_markdown", "title_markdow
 RUN_ADVICE = (
     "Received this notebook from someone else? Its code runs with your rights in a plain "
     "kernel. Run it in AgentForge's sandbox first: `agentforge run NOTEBOOK.ipynb "
-    "--dataset NAME --output executed.ipynb`."
+    "--dataset DATA_FILE --output executed.ipynb` (the data file beside it, or the name of a "
+    "registered dataset)."
 )
 
 

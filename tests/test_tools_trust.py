@@ -191,6 +191,22 @@ def test_a_changed_copy_of_a_starter_tool_is_not_trusted(tmp_path: Path) -> None
     assert "top_n" not in [t.name for t in registry.active()]
 
 
+def test_tools_show_lists_every_version_with_its_status_here(tmp_path: Path) -> None:
+    """`tools show` headed a changed starter tool `[unverified]` but listed its versions from the
+    stored record ("versions: @1 verified"), contradicting itself on the one thing to check."""
+    store = StateDir(tmp_path / "state")
+    ToolRegistry.opened(store)
+    data = json.loads(store.tools_json.read_text())
+    record = data["items"]["top_n"]["versions"][0]
+    record["source"] = record["source"].replace("largest first", "largest  first")
+    store.tools_json.write_text(json.dumps(data))
+    shown = cli("tools", "show", "top_n", state=store.root)
+    assert shown.returncode == 0, shown.stderr
+    assert "top_n@1  [unverified]" in shown.stdout
+    assert "versions:   @1 unverified" in shown.stdout
+    assert "verified:   not on this machine" in shown.stdout
+
+
 def test_exports_say_whether_each_tool_was_verified_here(tmp_path: Path) -> None:
     from agentforge_jupyter.tools import tool_sources_for_export
 

@@ -108,3 +108,20 @@ def test_a_read_only_state_directory_is_a_clear_error_not_a_traceback(tmp_path: 
     )
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert "Cannot write" in out.stderr and "AGENTFORGE_STATE_DIR" in out.stderr
+
+
+def test_the_repair_a_corrupt_trust_file_advises_works(tmp_path: Path) -> None:
+    """A corrupt trust.json (the user's own verdicts, in the config directory) said to run
+    `agentforge state repair trust`, which was refused as an invalid choice."""
+    state = tmp_path / "state"
+    config = tmp_path / "config"  # AGENTFORGE_CONFIG_DIR, from the autouse fixture
+    config.mkdir()
+    (config / "trust.json").write_text('{"tools": [')
+    broken = cli("tools", "list", state=state)
+    assert broken.returncode == 2 and "agentforge state repair trust" in broken.stderr
+    repaired = cli("state", "repair", "trust", state=state)
+    assert repaired.returncode == 0, repaired.stderr
+    assert "trust.json kept aside" in repaired.stdout and "verify" in repaired.stdout
+    (kept,) = config.glob("trust.corrupt-*.json")
+    assert kept.read_text() == '{"tools": ['
+    assert cli("tools", "list", state=state).returncode == 0

@@ -30,7 +30,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "keep what is valid and re-register the data files found",
         parents=[common],
     )
-    repair.add_argument("name", choices=["datasets", "tools", "brains"])
+    repair.add_argument(
+        "name",
+        choices=["datasets", "tools", "brains", "trust"],
+        help="trust: your own verdicts (trust.json in the config directory)",
+    )
     repair.set_defaults(func=repair_document)
     trust = sub.add_parser(
         "trust",
@@ -52,6 +56,8 @@ def show_path(args: argparse.Namespace) -> int:
 
 
 def repair_document(args: argparse.Namespace) -> int:
+    if args.name == "trust":
+        return _repair_trust()
     store = _store(args)
     kept = store.repair(args.name)
     if kept is None:
@@ -60,6 +66,22 @@ def repair_document(args: argparse.Namespace) -> int:
     print(f"{args.name}.json kept aside as {kept}; a fresh document was written")
     if args.name == "datasets":
         _reregister_datasets(store, kept)
+    return 0
+
+
+def _repair_trust() -> int:
+    # trust.json is this user's, in the config directory: its corrupt-file message sends here.
+    from ..trust import TrustStore
+
+    kept = TrustStore().document.quarantine()
+    if kept is None:
+        print("trust.json did not exist; nothing to repair")
+        return 0
+    print(
+        f"trust.json kept aside as {kept}; a fresh one was written. Your verdicts start over: "
+        "`agentforge state trust --show` lists what waits (`agentforge tools verify --all` "
+        "verifies the tools again)."
+    )
     return 0
 
 

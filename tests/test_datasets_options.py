@@ -3,6 +3,8 @@ from the whole file, and datasets.json entries are checked like input (issue 13 
 
 from __future__ import annotations
 
+import codecs
+
 import json
 import os
 from pathlib import Path
@@ -56,6 +58,22 @@ def test_latin1_needs_its_encoding_and_says_so(registry: DatasetRegistry, tmp_pa
     generated.write_bytes("ville,café\nSète,1\nNîmes,2\n".encode("latin-1"))
     df = registry.load(registry.add(generated, encoding="latin-1").name)
     assert list(df.columns) == ["ville", "café"] and df["ville"].tolist() == ["Sète", "Nîmes"]
+
+
+@pytest.mark.parametrize("bom", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b""])
+def test_utf16_text_is_named_as_such_not_as_binary(
+    registry: DatasetRegistry, tmp_path, bom: bytes
+) -> None:
+    """Excel's "Unicode Text" and many Windows tools write UTF-16; it was refused as "a binary
+    file (contains NUL bytes) ... give it the matching extension (.parquet, .xlsx)"."""
+    codec = "utf-16-be" if bom == codecs.BOM_UTF16_BE else "utf-16-le"
+    path = tmp_path / "unicode.csv"
+    path.write_bytes(bom + "région,n\nNord,1\nSud,2\n".encode(codec))
+    with pytest.raises(DatasetError, match="UTF-16") as refused:
+        registry.add(path)
+    assert "--encoding utf-16" in str(refused.value) and ".xlsx" not in str(refused.value)
+    info = registry.add(path, encoding="utf-16" if bom else codec)
+    assert info.columns == ["région", "n"] and info.rows == 2
 
 
 def test_unknown_encoding_and_bad_separator_are_clear(registry: DatasetRegistry, tmp_path) -> None:

@@ -4,7 +4,6 @@ from the whole file, and datasets.json entries are checked like input (issue 13 
 from __future__ import annotations
 
 import codecs
-
 import json
 import os
 from pathlib import Path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -387,3 +388,27 @@ def test_two_runs_of_one_goal_on_one_day_export_side_by_side(tmp_path):
     notebook = nbformat.read(str(b.notebook), as_version=4)
     parameters = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
     assert f"data_path = {b.data.name!r}" in parameters.source
+
+
+def test_a_planted_link_at_the_temporary_name_is_not_written_through(tmp_path):
+    """Exports were written to a predictable `.NAME.tmp` beside the target, opened following
+    links: in a shared folder, a link planted there made the export overwrite its target."""
+    data = tmp_path / "d.csv"
+    data.write_text("a\n1\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / ".analysis.ipynb.tmp").symlink_to(victim)
+    (share / ".d.csv.tmp").symlink_to(victim)
+    run = made_run("x", ["print(1)"], data)
+    notebook = write_export(run, share / "analysis.ipynb").notebook
+    assert victim.read_text() == "keep me"
+    assert nbformat.read(str(notebook), as_version=4).cells
+    folder = write_export(run, f"{share}/")
+    assert victim.read_text() == "keep me" and folder.data is not None
+    assert folder.data.read_text() == "a\n1\n"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for written in (notebook, folder.notebook, folder.data):
+        assert written.stat().st_mode & 0o777 == 0o666 & ~umask  # as any new file, not 0600

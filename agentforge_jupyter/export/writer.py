@@ -8,13 +8,16 @@ target must end in `.ipynb`.
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import os
 import re
 import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import nbformat
 
@@ -111,8 +114,8 @@ def write_export(
         run, dataset_path=dataset_path, dataset_format=dataset_format, notebook_path=notebook_path
     )
     nbformat.validate(notebook)
-    tmp = notebook_path.with_name(f".{notebook_path.name}.tmp")
-    nbformat.write(notebook, str(tmp))
+    with _fresh_temporary(notebook_path) as (handle, tmp):
+        nbformat.write(notebook, handle)
     tmp.replace(notebook_path)
     return ExportResult(notebook_path, data, list(notebook.metadata["agentforge"]["blocked_cells"]))
 
@@ -133,10 +136,25 @@ def _copy_data(run: Run, directory: Path, override: str | os.PathLike[str] | Non
         # Another export's data of the same name: keep it, and name this copy after the run.
         copy = directory / f"{Path(name).stem}-{_run_tag(run)}{Path(name).suffix}"
     if not copy.exists():
-        tmp = directory / f".{copy.name}.tmp"
-        shutil.copyfile(source_path, tmp)
+        with _fresh_temporary(copy) as (handle, tmp), open(source_path, "rb") as original:
+            shutil.copyfileobj(original, handle.buffer)
         tmp.replace(copy)
     return copy
+
+
+@contextlib.contextmanager
+def _fresh_temporary(target: Path) -> Iterator[tuple[TextIO, Path]]:
+    """A new file beside `target` under an unpredictable name, created exclusively (a link
+    planted in a shared folder is never written through); removed if writing fails."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(name)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would keep a shared folder's readers out
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yield handle, tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _run_tag(run: Run) -> str:
@@ -147,3 +165,15 @@ def _run_tag(run: Run) -> str:
 def _slug(text: str) -> str:
     slug = _UNSAFE_NAME.sub("-", text.lower()).strip("-.")
     return slug[:48].rstrip("-.") or "analysis"
+
+
+def _umask() -> int:
+    # Read, not set: os.umask() would change it for every thread for a moment.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022

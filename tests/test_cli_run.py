@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -131,3 +132,22 @@ def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     assert wrong.returncode == 2 and "must end in .ipynb" in wrong.stderr
     unknown = agentforge("run", str(ok), "--dataset", "nope", state=state)
     assert unknown.returncode == 2 and "nope" in unknown.stderr
+
+
+def test_a_link_planted_beside_a_received_notebook_is_not_written_through(tmp_path: Path) -> None:
+    """The executed notebook was written to `.NAME-executed.ipynb.tmp` following links: a
+    received folder holding a link by that name made `agentforge run` overwrite its target."""
+    received = tmp_path / "received"
+    received.mkdir()
+    source = write(received / "nb.ipynb", v4.new_code_cell("print('hi')"))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (received / ".nb-executed.ipynb.tmp").symlink_to(victim)
+    out = agentforge("run", str(source), state=tmp_path / "state")
+    assert out.returncode == 0, out.stderr
+    assert victim.read_text() == "keep me"
+    executed = received / "nb-executed.ipynb"
+    assert stdout_of(nbformat.read(str(executed), as_version=4).cells[0]) == "hi\n"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert executed.stat().st_mode & 0o777 == 0o666 & ~umask  # as any new file

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 import nbformat
 
 from ..agent import Run
+from ..state.files import new_file_mode
 from .notebook import ExportError, run_to_notebook
 
 __all__ = ["ExportResult", "ExportTarget", "check_export_target", "export_notebook", "write_export"]
@@ -149,7 +150,7 @@ def _fresh_temporary(target: Path) -> Iterator[tuple[TextIO, Path]]:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     tmp = Path(name)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would keep a shared folder's readers out
+        os.fchmod(fd, new_file_mode())  # mkstemp's 0600 would keep a shared folder's readers out
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             yield handle, tmp
     except BaseException:
@@ -165,15 +166,3 @@ def _run_tag(run: Run) -> str:
 def _slug(text: str) -> str:
     slug = _UNSAFE_NAME.sub("-", text.lower()).strip("-.")
     return slug[:48].rstrip("-.") or "analysis"
-
-
-def _umask() -> int:
-    # Read, not set: os.umask() would change it for every thread for a moment.
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022

@@ -26,6 +26,7 @@ __all__ = [
     "checked_dir",
     "child_path",
     "fsync_dir",
+    "new_file_mode",
     "not_writable_error",
     "open_nofollow",
     "read_bytes_nofollow",
@@ -149,6 +150,20 @@ def fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def new_file_mode() -> int:
+    """The mode an ordinary new file gets (0666 less the umask), for files written for the user
+    outside the state directory (exports, executed notebooks). The umask is read, not set:
+    os.umask() would change it for every thread for a moment."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -160,6 +160,42 @@ async def test_offline_run_exports_and_reruns_in_a_plain_kernel(
         assert stdout_of(cell).count("FACT:") >= 1
 
 
+async def test_a_follow_up_run_exports_a_notebook_that_reruns_on_its_own(
+    sandbox, store, tmp_path, kernel_name
+):
+    """Consecutive %%agent cells share a session ("now as a share" uses `totals` from the run
+    before): the follow-up's export held only its own steps and failed with a NameError."""
+    DatasetRegistry(store).ensure_sample()
+    brain = QueuedBrain(
+        [
+            plan_json("Totals"),
+            code("totals = df.groupby('region')['revenue'].sum()\nprint(len(totals))"),
+            "- done",
+            plan_json("Share"),
+            code("share = totals / totals.sum()\nprint(round(share.sum(), 6))"),
+            "- share done",
+        ]
+    )
+    agent = Agent(brain=brain, dataset="sales_q3", sandbox=sandbox, state=store)
+    first = await agent.arun("revenue by region")
+    second = await agent.arun("now as a share")
+    assert (first.status, second.status) == ("ok", "ok")
+
+    path = write_export(second, f"{tmp_path / 'share'}/").notebook
+    notebook = nbformat.read(str(path), as_version=4)
+    earlier = [
+        c for c in notebook.cells if c.metadata.get("agentforge", {}).get("role") == "earlier"
+    ]
+    assert [c.source for c in earlier] == [first.steps[0].code.rstrip("\n")]
+    assert earlier[0].metadata["agentforge"]["run_id"] == first.run_id
+    assert len(step_cells(notebook)) == 1  # the follow-up's own step
+    executed = execute(path, kernel_name, path.parent)
+    assert stdout_of(step_cells(executed)[0]) == "1.0\n"
+    # The first run alone has no earlier runs.
+    alone = nbformat.read(str(write_export(first, tmp_path / "first.ipynb").notebook), 4)
+    assert not any(c.metadata.get("agentforge", {}).get("role") == "earlier" for c in alone.cells)
+
+
 async def test_html_tables_are_built_and_escaped_by_us(sandbox, store, tmp_path):
     frame = pd.DataFrame({"name": ["<script>alert(1)</script>", "a&b"], "v": [1, 2]})
     brain = QueuedBrain([plan_json("Show"), code("df"), "- <b>bold</b> claim"])

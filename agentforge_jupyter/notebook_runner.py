@@ -147,6 +147,6 @@ def run_notebook_file(
     result = asyncio.run(run_notebook(notebook, data=data, timeout=timeout))
     target.parent.mkdir(parents=True, exist_ok=True)
     # Never through a link: a received folder can hold one at any name beside the notebook.
-    data = nbformat.writes(result.notebook).encode("utf-8")
-    atomic_write_bytes(target, data, durable=False, mode=new_file_mode())
+    written = nbformat.writes(result.notebook).encode("utf-8")
+    atomic_write_bytes(target, written, durable=False, mode=new_file_mode())
     return result

@@ -125,3 +125,16 @@ def test_the_repair_a_corrupt_trust_file_advises_works(tmp_path: Path) -> None:
     (kept,) = config.glob("trust.corrupt-*.json")
     assert kept.read_text() == '{"tools": ['
     assert cli("tools", "list", state=state).returncode == 0
+
+
+def test_repair_prints_no_terminal_escapes_from_data_file_names(tmp_path: Path) -> None:
+    """`state repair datasets` names the files it finds in data/, which a cloned or shared
+    state directory can name anything; the names reached the terminal raw."""
+    state = tmp_path / "state"
+    assert cli("datasets", "list", state=state).returncode == 0
+    (state / "data" / "x\x1b]0;title\x07y.csv").write_text("a,b\n1,2\n")
+    (state / "datasets.json").write_text("{")
+    out = cli("state", "repair", "datasets", state=state)
+    assert out.returncode == 0, out.stderr
+    assert "skipped x" in out.stdout and "re-registered sales_q3" in out.stdout
+    assert "\x1b" not in out.stdout and "\x07" not in out.stdout, repr(out.stdout)

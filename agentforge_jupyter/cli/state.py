@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..sanitize import one_line
+from ..sanitize import one_line, terminal_text
 from ..state import STATE_DIR_ENV, StateDir
 
 
@@ -116,7 +116,7 @@ def _reregister_datasets(store: StateDir, kept: Path) -> None:
             try:
                 name = validate_name(names.get(path.name) or path.stem)
             except AgentForgeError as exc:
-                print(f"  skipped {path.name}: {exc}")
+                print(terminal_text(f"  skipped {path.name}: {exc}"))
                 continue
             moved = Path(aside) / path.name  # add() copies into data/: never onto itself
             os.replace(path, moved)
@@ -124,9 +124,9 @@ def _reregister_datasets(store: StateDir, kept: Path) -> None:
                 registry.add(moved, name=name)
             except AgentForgeError as exc:
                 os.replace(moved, path)
-                print(f"  not re-registered {path.name}: {exc}")
+                print(terminal_text(f"  not re-registered {path.name}: {exc}"))
             else:
-                print(f"  re-registered {name} ({path.name})")
+                print(terminal_text(f"  re-registered {name} ({path.name})"))
     with contextlib.suppress(AgentForgeError):
         registry.ensure_sample()
 
@@ -174,5 +174,7 @@ def _verify_tools(tools: Any, names: list[str]) -> int:
             print(f"verified {ref}: {report.examples_run} example(s) passed")
         else:
             failed += 1
-            print(f"FAILED {ref} ({report.stage}); it stays inactive:\n{report.describe()}")
+            # The report quotes what the tool's examples printed in the sandbox.
+            print(terminal_text(f"FAILED {ref} ({report.stage}); it stays inactive:"))
+            print(terminal_text(report.describe()))
     return 1 if failed else 0

@@ -138,3 +138,15 @@ def test_repair_prints_no_terminal_escapes_from_data_file_names(tmp_path: Path) 
     assert out.returncode == 0, out.stderr
     assert "skipped x" in out.stdout and "re-registered sales_q3" in out.stdout
     assert "\x1b" not in out.stdout and "\x07" not in out.stdout, repr(out.stdout)
+
+
+def test_doctor_prints_no_terminal_escapes_from_the_state_directory(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    assert cli("datasets", "list", state=state).returncode == 0
+    document = json.loads((state / "datasets.json").read_text())
+    entry = dict(document["items"]["sales_q3"], name="zz", file="data/\x1b[2Jz.csv")
+    document["items"]["zz"] = entry
+    (state / "datasets.json").write_text(json.dumps(document))
+    out = cli("doctor", "--no-kernel", state=state)
+    assert out.returncode == 1 and "dataset 'zz'" in out.stdout, out.stdout
+    assert "\x1b" not in out.stdout, repr(out.stdout)

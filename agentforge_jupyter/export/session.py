@@ -44,7 +44,9 @@ def earlier_runs(run: Run) -> EarlierRuns:
     candidates = [n for n in names if low <= n[:_STAMP] <= high and n != run.run_id]
     for name in candidates:
         other = _load(runs_dir / name, root)
-        if other is None or other.session_id != run.session_id or other.started >= run.started:
+        if other is None or other.session_id != run.session_id:
+            continue
+        if not 0 < other.started < run.started:
             continue
         if _same_data(other, run):
             found.runs.append(other)

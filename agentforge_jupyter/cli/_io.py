@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..datasets import MAX_NAME_LENGTH, DatasetRegistry, DuplicateDatasetError
+from ..datasets import MAX_NAME_LENGTH, DatasetError, DatasetRegistry, DuplicateDatasetError
 from ..datasets.model import default_name
 from ..errors import AgentForgeError
 from ..state import StateDir
@@ -52,7 +53,14 @@ def dataset_name(spec: str) -> str:
             if info.source == str(path.resolve()):
                 return info.name
         return _add_under_a_free_name(reg, path)
-    reg.get(spec)  # raises the registry's clear "no dataset named ..." error
+    if path.exists():
+        raise DatasetError(f"{path.absolute()} is not a regular file; give a data file or a name.")
+    if "/" in spec or os.sep in spec or spec.startswith("~"):  # a path: names have no slash
+        raise DatasetError(f"No file at {path.absolute()}. Check the path, or give a dataset name.")
+    try:
+        reg.get(spec)
+    except DatasetError as exc:
+        raise DatasetError(f"{exc} (And no file at {path.absolute()}.)") from None
     return spec
 
 

@@ -23,6 +23,7 @@ from .errors import AgentForgeError
 from .export import outputs_for
 from .export.code import PATH_PARAMETER
 from .sandbox import ExecutionResult, KernelSandbox
+from .state.files import atomic_write_bytes, new_file_mode
 
 __all__ = [
     "NotebookRunError",
@@ -145,7 +146,7 @@ def run_notebook_file(
         raise NotebookRunError(f"--output {output}: the path must end in .ipynb")
     result = asyncio.run(run_notebook(notebook, data=data, timeout=timeout))
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    nbformat.write(result.notebook, str(tmp))
-    tmp.replace(target)
+    # Never through a link: a received folder can hold one at any name beside the notebook.
+    written = nbformat.writes(result.notebook).encode("utf-8")
+    atomic_write_bytes(target, written, durable=False, mode=new_file_mode())
     return result

@@ -192,6 +192,30 @@ async def test_a_dataset_file_that_vanished_fails_the_run_and_says_which(sandbox
     assert (run.run_dir / "run.json").exists()
 
 
+@pytest.mark.parametrize(
+    ("columns", "values", "says"),
+    [
+        (["a", "a"], [[1, 2], [3, 4]], "duplicate column names: 'a'"),
+        ([1, "1"], [[1, 2], [3, 4]], "duplicate column names: '1'"),  # the same once text
+        (["z"], [[1 + 2j], [3j]], "column 'z' (complex128)"),
+    ],
+)
+async def test_a_dataframe_parquet_cannot_carry_fails_the_run_and_says_what_to_change(
+    sandbox, store, columns, values, says
+):
+    """`%%agent --df frame` with duplicate column names (a merge, a concat) raised pyarrow's
+    ValueError from the middle of the agent; a complex column, ArrowNotImplementedError."""
+    import pandas as pd
+
+    frame = pd.DataFrame(values, columns=columns)
+    agent = make_agent(QueuedBrain([plan_json("A")]), sandbox, store, dataset=frame)
+    run = await agent.arun("g")
+    assert run.status == "failed", run.reason
+    assert says in run.reason and "sandbox" in run.reason, run.reason
+    assert next(e for e in run.events if e.type == "error")["stage"] == "dataset"
+    assert agent.brain.requests == []
+
+
 async def test_a_broken_tools_json_does_not_stop_a_run(sandbox, store):
     brain = QueuedBrain(
         [plan_json("A"), code("print(1)"), "- one", plan_json("B"), code("print(2)"), "- two"]

@@ -43,6 +43,38 @@ def test_datasets_add_preview_profile_remove(state: Path, tmp_path: Path) -> Non
     assert "weather" in missing.stderr
 
 
+TERMINAL_ESCAPES = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+def test_preview_and_profile_print_no_terminal_escapes_from_the_data(
+    state: Path, tmp_path: Path
+) -> None:
+    """Cells and column names are data: printed raw, an OSC 52 sequence could set the user's
+    clipboard and CSI 2J clear the screen."""
+    csv = tmp_path / "hostile.csv"
+    csv.write_text(
+        '"name\x1b]52;c;SGk=\x07",v\n"\x1b[2J\x1b]0;title\x07x",1\n"\u202ey",2\n',
+        encoding="utf-8",
+    )
+    assert agentforge("datasets", "add", str(csv), state=state).returncode == 0
+    preview = agentforge("datasets", "preview", "hostile", state=state)
+    profile = agentforge("datasets", "profile", "hostile", state=state)
+    for out in (preview, profile):
+        assert out.returncode == 0, out.stderr
+        assert not any(ch in out.stdout for ch in TERMINAL_ESCAPES), repr(out.stdout)
+    assert "name" in preview.stdout and "x" in preview.stdout and "name" in profile.stdout
+
+
+def test_error_messages_print_no_terminal_escapes(state: Path, tmp_path: Path) -> None:
+    """Errors quote file names, and a file in a cloned repository can be named anything."""
+    odd = tmp_path / "d\x1b]0;title\x07\x1b[2J.txt"
+    odd.write_text("a\n1\n")
+    out = agentforge("datasets", "add", str(odd), state=state)
+    assert out.returncode == 2
+    assert "Cannot tell the format" in out.stderr and ".txt" in out.stderr
+    assert not any(ch in out.stderr for ch in TERMINAL_ESCAPES), repr(out.stderr)
+
+
 def test_datasets_add_reading_options_and_warnings(state: Path, tmp_path: Path) -> None:
     eu = tmp_path / "eu.csv"
     eu.write_bytes("ville;prix\nSète;1,5\nNîmes;2,25\n".encode("latin-1"))
@@ -62,12 +94,42 @@ def test_datasets_add_reading_options_and_warnings(state: Path, tmp_path: Path) 
     assert "2 columns" in piped.stdout and "warning" not in piped.stderr
 
 
+def test_datasets_add_sheet_named_like_a_year(state: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    book = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="first", index=False)
+        pd.DataFrame({"y": [4, 5]}).to_excel(writer, sheet_name="2024", index=False)
+    added = agentforge("datasets", "add", str(book), "--sheet", "2024", state=state)
+    assert added.returncode == 0, added.stderr
+    assert "2 rows x 1 columns" in added.stdout and "sheet='2024'" in added.stdout
+    second = agentforge("datasets", "add", str(book), "--sheet", "1", "--name", "s", state=state)
+    assert second.returncode == 0 and "sheet=1" in second.stdout, second.stderr
+
+
 def test_bad_dataset_name_is_refused_with_a_clear_error(state: Path, tmp_path: Path) -> None:
     csv = tmp_path / "x.csv"
     csv.write_text("a\n1\n")
     out = agentforge("datasets", "add", str(csv), "--name", "../evil", state=state)
     assert out.returncode == 2
     assert "agentforge: error:" in out.stderr
+
+
+def test_output_into_a_closed_pipe_ends_quietly(state: Path) -> None:
+    """`agentforge tools show top_n | head -3`: the reader leaves early; the command printed a
+    BrokenPipeError traceback."""
+    from .cli_support import COMMAND
+
+    env = {**os.environ, "AGENTFORGE_STATE_DIR": str(state)}
+    proc = subprocess.Popen(
+        [*COMMAND, "datasets", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command writes anything
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=600) == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
 
 
 def test_lint_exit_codes_and_json(state: Path) -> None:
@@ -183,6 +245,23 @@ def test_exec_runs_in_the_sandbox_with_the_dataset(state: Path) -> None:
     assert result["status"] == "ok"
     assert result["stdout"].split() == ["3101", "5"]
     assert set(result) >= {"status", "stdout", "stderr", "displays", "error", "duration_s"}
+
+
+def test_exec_prints_no_terminal_escapes_from_the_sandbox(state: Path) -> None:
+    """Everything that comes out of the sandbox is hostile, its printed text included."""
+    code = (
+        "import warnings\nimport pandas as pd\n"
+        "print('out\\x1b]52;c;SGk=\\x07\\x1b[2J')\n"
+        "warnings.warn('err\\x1b]0;title\\x07')\n"
+        "display(pd.Series(['shown\\x9b31m\\u202e']))\n"
+        "raise ValueError('boom\\x1b[31m')\n"
+    )
+    out = agentforge("exec", "-", state=state, stdin=code)
+    assert out.returncode == 1, out.stderr
+    for text in (out.stdout, out.stderr):
+        assert not any(ch in text for ch in TERMINAL_ESCAPES), repr(text)
+    assert "out" in out.stdout and "shown" in out.stdout
+    assert "err" in out.stderr and "ValueError" in out.stderr
 
 
 def test_exec_lints_first_and_no_lint_still_contains(state: Path) -> None:

@@ -137,6 +137,28 @@ def test_terminal_escapes_from_the_sandbox_and_the_brain_do_not_reach_the_termin
     assert "\x1b" not in out.stdout + out.stderr and "\x07" not in out.stdout + out.stderr
 
 
+def test_a_model_title_or_insight_cannot_forge_progress_lines(tmp_path: Path) -> None:
+    """Plan titles and insights are model text printed one per line: a line break in them let
+    a model print lines that look like AgentForge's own ("run ok ...")."""
+    state = tmp_path / "state"
+    forged = "run ok in 0.1 s: 1 step(s) completed"
+    with FakeOpenAIServer() as server:
+        add_brain(server, state)
+        server.default = "NO_TOOL"
+        server.reply(
+            plan_json(f"Count\n{forged}\u2028{forged}"),
+            "```python\nprint(1 + 1)\n```",
+            "NO_TOOL",
+            f"- total\r\n{forged}",
+        )
+        out = agentforge("analyze", "count", "--brain", "fake", state=state)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert not any(line.startswith("run ok") and "completed" in line for line in lines[:-1])
+    assert any(line.strip().startswith("1. Count") and forged in line for line in lines)
+    assert "\u2028" not in out.stdout
+
+
 def test_failed_attempts_show_the_last_frames_and_the_error_once(tmp_path: Path) -> None:
     state = tmp_path / "state"
     failing = "```python\ndf.groupby('no_such_column')['revenue'].sum()\n```"

@@ -52,6 +52,18 @@ def test_add_models_remove_against_a_real_http_endpoint(state: Path) -> None:
     assert "lab" not in names
 
 
+def test_model_names_from_the_endpoint_print_without_terminal_escapes(state: Path) -> None:
+    """The endpoint is outside input: a model id could carry OSC 52 (clipboard) or CSI 2J."""
+    with FakeOpenAIServer(models=["plain", "evil\x1b]52;c;SGk=\x07\x1b[2J\u202e"]) as server:
+        added = agentforge(
+            "brains", "add", "lab", "--base-url", server.base_url, "--model", "plain", state=state
+        )
+        assert added.returncode == 0, added.stderr
+        models = agentforge("brains", "models", "lab", state=state)
+    assert models.returncode == 0, models.stderr
+    assert models.stdout.split() == ["plain", "evil"]
+
+
 def test_runpod_brain_builds_the_openai_url_and_stores_no_key(state: Path) -> None:
     out = agentforge(
         "brains", "add", "fin", "--runpod-endpoint", "ep123", "--model", "fin-lora", state=state

@@ -27,3 +27,22 @@ def test_json_output_escapes_what_a_terminal_could_act_on(capsys) -> None:
     out = capsys.readouterr().out
     assert json.loads(out) == value
     assert not any(ch in out for ch in "\x9b\u202e\u2028\x1b\x07") and "é" in out
+
+
+def test_a_dataset_given_as_a_path_that_is_not_a_file_says_so(tmp_path, monkeypatch) -> None:
+    """`analyze --dataset ./nope.csv` and `run --dataset /tmp` answered "No dataset named
+    './nope.csv'", about names, when the user had typed a path."""
+    import pytest
+
+    from agentforge_jupyter.cli._io import dataset_name
+    from agentforge_jupyter.errors import DatasetError
+
+    monkeypatch.setenv("AGENTFORGE_STATE_DIR", str(tmp_path / "state"))
+    with pytest.raises(DatasetError, match=r"No file at .*nope\.csv") as missing:
+        dataset_name("./nope.csv")
+    assert "No dataset named" not in str(missing.value)
+    with pytest.raises(DatasetError, match="is not a regular file"):
+        dataset_name(str(tmp_path))
+    with pytest.raises(DatasetError, match=r"No dataset named 'nope\.csv'.*no file at"):
+        dataset_name("nope.csv")  # a valid name too: both are said
+    assert dataset_name("sales_q3") == "sales_q3"

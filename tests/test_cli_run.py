@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from pathlib import Path
 
@@ -46,6 +48,38 @@ def test_an_export_runs_in_the_sandbox_with_its_dataset(tmp_path: Path) -> None:
     counts = [c.execution_count for c in notebook.cells if c.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))
     assert notebook.metadata["agentforge"]["sandbox_run"]["failed_cell"] is None
+
+
+def test_a_shared_folder_runs_with_the_data_file_beside_the_notebook(tmp_path: Path) -> None:
+    """The person who receives an `--export DIR/` folder has its data file, not a registered
+    dataset: `--dataset NAME` alone left them with "No such file" and a NAME they did not have."""
+    share = tmp_path / "share"
+    made = agentforge(
+        "analyze", "total revenue by region", "--export", f"{share}/", state=tmp_path / "theirs"
+    )
+    assert made.returncode == 0, made.stderr
+    (exported,) = share.glob("*.ipynb")
+    (data,) = share.glob("*.jsonl")
+    header = nbformat.read(str(exported), as_version=4).cells[0].source
+    assert "--dataset DATA_FILE" in header
+    mine = tmp_path / "mine"
+    target = tmp_path / "executed.ipynb"
+    ran = agentforge(
+        "run", str(exported), "--dataset", str(data), "--output", str(target), state=mine
+    )
+    assert ran.returncode == 0, ran.stderr
+    printed = "".join(
+        stdout_of(c)
+        for c in nbformat.read(str(target), as_version=4).cells
+        if c.cell_type == "code"
+    )
+    assert "FACT: highest sum of revenue by region = West" in printed
+    again = agentforge(
+        "run", str(exported), "--dataset", str(data), "--output", str(target), state=mine
+    )
+    assert again.returncode == 0, again.stderr  # the file is registered once, then reused
+    listed = agentforge("datasets", "list", "--json", state=mine)
+    assert [d["source"] for d in json.loads(listed.stdout)].count(str(data.resolve())) == 1
 
 
 def test_the_first_failing_cell_stops_the_run_and_is_reported(tmp_path: Path) -> None:
@@ -98,3 +132,22 @@ def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     assert wrong.returncode == 2 and "must end in .ipynb" in wrong.stderr
     unknown = agentforge("run", str(ok), "--dataset", "nope", state=state)
     assert unknown.returncode == 2 and "nope" in unknown.stderr
+
+
+def test_a_link_planted_beside_a_received_notebook_is_not_written_through(tmp_path: Path) -> None:
+    """The executed notebook was written to `.NAME-executed.ipynb.tmp` following links: a
+    received folder holding a link by that name made `agentforge run` overwrite its target."""
+    received = tmp_path / "received"
+    received.mkdir()
+    source = write(received / "nb.ipynb", v4.new_code_cell("print('hi')"))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (received / ".nb-executed.ipynb.tmp").symlink_to(victim)
+    out = agentforge("run", str(source), state=tmp_path / "state")
+    assert out.returncode == 0, out.stderr
+    assert victim.read_text() == "keep me"
+    executed = received / "nb-executed.ipynb"
+    assert stdout_of(nbformat.read(str(executed), as_version=4).cells[0]) == "hi\n"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert executed.stat().st_mode & 0o777 == 0o666 & ~umask  # as any new file

@@ -470,3 +470,13 @@ def test_corrupt_registry_names_the_file(registry, store, tmp_path):
         registry.add(_write(tmp_path / "c.csv", "csv"))
     assert store.datasets_json.read_text() == "{ broken"
     assert not any(store.data_dir.iterdir())  # the copy was cleaned up
+
+
+def test_profile_text_shows_a_column_name_with_a_line_break_as_a_literal() -> None:
+    """A header cell holding a line break (hostile-names.csv: "revenue\nsecond line") printed
+    as two lines, the second looking like a column of its own ("- second line: ...")."""
+    frame = pd.DataFrame({"revenue\nsecond line": [1.0, 2.0], "plain name": [1, 2]})
+    lines = profile_text(profile_frame(frame, name="t")).splitlines()
+    assert len(lines) == 3, lines
+    assert lines[1].startswith("- 'revenue\\nsecond line': float64")
+    assert lines[2].startswith("- plain name: int64")

@@ -3,6 +3,7 @@ from the whole file, and datasets.json entries are checked like input (issue 13 
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 from pathlib import Path
@@ -56,6 +57,22 @@ def test_latin1_needs_its_encoding_and_says_so(registry: DatasetRegistry, tmp_pa
     generated.write_bytes("ville,café\nSète,1\nNîmes,2\n".encode("latin-1"))
     df = registry.load(registry.add(generated, encoding="latin-1").name)
     assert list(df.columns) == ["ville", "café"] and df["ville"].tolist() == ["Sète", "Nîmes"]
+
+
+@pytest.mark.parametrize("bom", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b""])
+def test_utf16_text_is_named_as_such_not_as_binary(
+    registry: DatasetRegistry, tmp_path, bom: bytes
+) -> None:
+    """Excel's "Unicode Text" and many Windows tools write UTF-16; it was refused as "a binary
+    file (contains NUL bytes) ... give it the matching extension (.parquet, .xlsx)"."""
+    codec = "utf-16-be" if bom == codecs.BOM_UTF16_BE else "utf-16-le"
+    path = tmp_path / "unicode.csv"
+    path.write_bytes(bom + "région,n\nNord,1\nSud,2\n".encode(codec))
+    with pytest.raises(DatasetError, match="UTF-16") as refused:
+        registry.add(path)
+    assert "--encoding utf-16" in str(refused.value) and ".xlsx" not in str(refused.value)
+    info = registry.add(path, encoding="utf-16" if bom else codec)
+    assert info.columns == ["région", "n"] and info.rows == 2
 
 
 def test_unknown_encoding_and_bad_separator_are_clear(registry: DatasetRegistry, tmp_path) -> None:
@@ -113,6 +130,24 @@ def test_excel_sheet_option(registry: DatasetRegistry, tmp_path) -> None:
     assert (info.columns, info.rows, info.format) == (["b"], 2, "parquet")
     with pytest.raises(DatasetError, match="missing"):
         registry.add(path, name="other", sheet="missing")
+
+
+def test_a_sheet_named_like_a_number_is_found_by_name(registry: DatasetRegistry, tmp_path) -> None:
+    """Year sheets are common: `--sheet 2024` reached the reader as index 2024 ("Worksheet
+    index 2024 is invalid"), so such a sheet could not be chosen from the command line."""
+    require(__import__("importlib").util.find_spec("openpyxl") is not None, "openpyxl installed")
+    path = tmp_path / "years.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="first", index=False)
+        pd.DataFrame({"b": [2, 3]}).to_excel(writer, sheet_name="second", index=False)
+        pd.DataFrame({"y": [4, 5, 6]}).to_excel(writer, sheet_name="2024", index=False)
+    by_name = registry.add(path, name="y2024", sheet="2024")
+    assert by_name.columns == ["y"] and by_name.rows == 3 and by_name.options["sheet"] == "2024"
+    by_number = registry.add(path, name="n1", sheet="1")  # no sheet named "1": a 0-based number
+    assert by_number.columns == ["b"] and by_number.options["sheet"] == 1
+    assert list(registry.load("y2024")["y"]) == [4, 5, 6]
+    first = registry.add(path, name="n0", sheet="0")
+    assert first.format == "excel" and first.columns == ["a"]  # the default sheet: no copy
 
 
 def test_large_file_profile_samples_the_whole_file(registry: DatasetRegistry, tmp_path) -> None:

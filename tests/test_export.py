@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -157,6 +158,42 @@ async def test_offline_run_exports_and_reruns_in_a_plain_kernel(
     for record, cell in zip(run.steps, step_cells(executed), strict=True):
         assert stdout_of(cell) == record.result.stdout
         assert stdout_of(cell).count("FACT:") >= 1
+
+
+async def test_a_follow_up_run_exports_a_notebook_that_reruns_on_its_own(
+    sandbox, store, tmp_path, kernel_name
+):
+    """Consecutive %%agent cells share a session ("now as a share" uses `totals` from the run
+    before): the follow-up's export held only its own steps and failed with a NameError."""
+    DatasetRegistry(store).ensure_sample()
+    brain = QueuedBrain(
+        [
+            plan_json("Totals"),
+            code("totals = df.groupby('region')['revenue'].sum()\nprint(len(totals))"),
+            "- done",
+            plan_json("Share"),
+            code("share = totals / totals.sum()\nprint(round(share.sum(), 6))"),
+            "- share done",
+        ]
+    )
+    agent = Agent(brain=brain, dataset="sales_q3", sandbox=sandbox, state=store)
+    first = await agent.arun("revenue by region")
+    second = await agent.arun("now as a share")
+    assert (first.status, second.status) == ("ok", "ok")
+
+    path = write_export(second, f"{tmp_path / 'share'}/").notebook
+    notebook = nbformat.read(str(path), as_version=4)
+    earlier = [
+        c for c in notebook.cells if c.metadata.get("agentforge", {}).get("role") == "earlier"
+    ]
+    assert [c.source for c in earlier] == [first.steps[0].code.rstrip("\n")]
+    assert earlier[0].metadata["agentforge"]["run_id"] == first.run_id
+    assert len(step_cells(notebook)) == 1  # the follow-up's own step
+    executed = execute(path, kernel_name, path.parent)
+    assert stdout_of(step_cells(executed)[0]) == "1.0\n"
+    # The first run alone has no earlier runs.
+    alone = nbformat.read(str(write_export(first, tmp_path / "first.ipynb").notebook), 4)
+    assert not any(c.metadata.get("agentforge", {}).get("role") == "earlier" for c in alone.cells)
 
 
 async def test_html_tables_are_built_and_escaped_by_us(sandbox, store, tmp_path):
@@ -366,3 +403,48 @@ def test_exported_outputs_keep_the_order_the_kernel_produced_them() -> None:
     # A result saved by an older version (no sequence) still exports: text, then displays.
     older = type(result).from_dict({**result.to_dict(), "sequence": []})
     assert [o["output_type"] for o in outputs_for(older)] == ["stream", "display_data"]
+
+
+def test_two_runs_of_one_goal_on_one_day_export_side_by_side(tmp_path):
+    """Run ids start with the date: naming exports after its first 8 characters made a second
+    run of the same goal on the same day overwrite the first one's notebook (and, with another
+    data file of the same name, point it at the first one's data)."""
+    first_data, second_data = tmp_path / "a" / "d.csv", tmp_path / "b" / "d.csv"
+    for path, value in ((first_data, 1), (second_data, 2)):
+        path.parent.mkdir()
+        path.write_text(f"a\n{value}\n")
+    first = made_run("x", ["print(1)"], first_data)
+    second = made_run("x", ["print(2)"], second_data)
+    first.run_id, second.run_id = "20261202-100000-aaaaaa", "20261202-110000-bbbbbb"
+    out = tmp_path / "out"
+    a, b = write_export(first, f"{out}/"), write_export(second, f"{out}/")
+    assert a.notebook != b.notebook and a.notebook.exists() and b.notebook.exists()
+    assert a.data != b.data and b.data is not None
+    assert b.data.read_text() == "a\n2\n" and a.data is not None and a.data.read_text() == "a\n1\n"
+    notebook = nbformat.read(str(b.notebook), as_version=4)
+    parameters = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    assert f"data_path = {b.data.name!r}" in parameters.source
+
+
+def test_a_planted_link_at_the_temporary_name_is_not_written_through(tmp_path):
+    """Exports were written to a predictable `.NAME.tmp` beside the target, opened following
+    links: in a shared folder, a link planted there made the export overwrite its target."""
+    data = tmp_path / "d.csv"
+    data.write_text("a\n1\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / ".analysis.ipynb.tmp").symlink_to(victim)
+    (share / ".d.csv.tmp").symlink_to(victim)
+    run = made_run("x", ["print(1)"], data)
+    notebook = write_export(run, share / "analysis.ipynb").notebook
+    assert victim.read_text() == "keep me"
+    assert nbformat.read(str(notebook), as_version=4).cells
+    folder = write_export(run, f"{share}/")
+    assert victim.read_text() == "keep me" and folder.data is not None
+    assert folder.data.read_text() == "a\n1\n"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for written in (notebook, folder.notebook, folder.data):
+        assert written.stat().st_mode & 0o777 == 0o666 & ~umask  # as any new file, not 0600

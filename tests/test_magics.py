@@ -79,6 +79,17 @@ def test_agent_datasets_add_reads_awkward_text_files(magic_shell, tmp_path: Path
     assert any("single column" in w or "one column" in w for w in added.warnings)
 
 
+def test_agent_datasets_add_a_sheet_named_like_a_year(magic_shell, tmp_path: Path) -> None:
+    import pandas as pd
+
+    book = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="first", index=False)
+        pd.DataFrame({"y": [4, 5]}).to_excel(writer, sheet_name="2024", index=False)
+    info = magic_shell.run_line_magic("agent_datasets", f"add {book} --sheet 2024")
+    assert info.columns == ["y"] and info.options["sheet"] == "2024"
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [

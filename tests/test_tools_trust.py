@@ -191,6 +191,42 @@ def test_a_changed_copy_of_a_starter_tool_is_not_trusted(tmp_path: Path) -> None
     assert "top_n" not in [t.name for t in registry.active()]
 
 
+def test_tools_show_lists_every_version_with_its_status_here(tmp_path: Path) -> None:
+    """`tools show` headed a changed starter tool `[unverified]` but listed its versions from the
+    stored record ("versions: @1 verified"), contradicting itself on the one thing to check."""
+    store = StateDir(tmp_path / "state")
+    ToolRegistry.opened(store)
+    data = json.loads(store.tools_json.read_text())
+    record = data["items"]["top_n"]["versions"][0]
+    record["source"] = record["source"].replace("largest first", "largest  first")
+    store.tools_json.write_text(json.dumps(data))
+    shown = cli("tools", "show", "top_n", state=store.root)
+    assert shown.returncode == 0, shown.stderr
+    assert "top_n@1  [unverified]" in shown.stdout
+    assert "versions:   @1 unverified" in shown.stdout
+    assert "verified:   not on this machine" in shown.stdout
+
+
+def test_a_failing_shared_tool_prints_no_terminal_escapes_when_verified_here(
+    tmp_path: Path, full_isolation: None
+) -> None:
+    """A tool from a shared state directory whose doctest prints escapes: `tools verify` and
+    `state trust` quoted what it printed ("got: ...") raw on the terminal."""
+    printing = HARMLESS.replace("    >>> triple(2)\n    6", "    >>> print(triple(2))\n    6")
+    hostile = "print('\\x1b]52;c;SGk=\\x07\\x1b[2J')\n    return 3 * x"
+    for args in (("tools", "verify", "triple"), ("state", "trust")):
+        store = StateDir(tmp_path / args[0])
+        from_another_machine(store, printing, tmp_path)
+        data = json.loads(store.tools_json.read_text())
+        record = data["items"]["triple"]["versions"][-1]
+        record["source"] = record["source"].replace("return 3 * x", hostile)
+        store.tools_json.write_text(json.dumps(data))
+        out = cli(*args, state=store.root)
+        assert out.returncode == 1, out.stdout + out.stderr
+        assert "FAILED triple@1" in out.stdout and "got:" in out.stdout, out.stdout
+        assert "\x1b" not in out.stdout + out.stderr and "\x07" not in out.stdout, out.stdout
+
+
 def test_exports_say_whether_each_tool_was_verified_here(tmp_path: Path) -> None:
     from agentforge_jupyter.tools import tool_sources_for_export
 

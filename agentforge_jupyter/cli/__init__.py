@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import AgentForgeError
+from ..sanitize import terminal_text
 
 
 class Command:
@@ -84,11 +86,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AgentForgeError as exc:
-        print(f"agentforge: error: {exc}", file=sys.stderr)
+        # Messages quote file names, data and endpoints' replies: nothing a terminal acts on.
+        print(f"agentforge: error: {terminal_text(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("agentforge: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader left early (`| head`): stop quietly as Unix tools do, and keep Python's
+        # final flush of stdout from failing again on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # as if killed by SIGPIPE
 
 
 if __name__ == "__main__":

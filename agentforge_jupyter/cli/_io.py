@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..datasets import DatasetRegistry
+from ..datasets import MAX_NAME_LENGTH, DatasetError, DatasetRegistry, DuplicateDatasetError
+from ..datasets.model import default_name
 from ..errors import AgentForgeError
 from ..state import StateDir
 
@@ -37,3 +39,41 @@ def read_source(path: str) -> str:
 def registry() -> DatasetRegistry:
     """The dataset registry of the state directory; the sample is registered on first use."""
     return DatasetRegistry.opened(StateDir())
+
+
+def dataset_name(spec: str) -> str:
+    """A registered name as is; a path to a file is registered first, or reused when that file
+    was registered before (an export's data file sent along with its notebook)."""
+    reg = registry()
+    if spec in reg:
+        return spec
+    path = Path(spec).expanduser()
+    if path.is_file():
+        for info in reg.list():
+            if info.source == str(path.resolve()):
+                return info.name
+        return _add_under_a_free_name(reg, path)
+    if path.exists():
+        raise DatasetError(f"{path.absolute()} is not a regular file; give a data file or a name.")
+    if "/" in spec or os.sep in spec or spec.startswith("~"):  # a path: names have no slash
+        raise DatasetError(f"No file at {path.absolute()}. Check the path, or give a dataset name.")
+    try:
+        reg.get(spec)
+    except DatasetError as exc:
+        raise DatasetError(f"{exc} (And no file at {path.absolute()}.)") from None
+    return spec
+
+
+def _add_under_a_free_name(reg: DatasetRegistry, path: Path) -> str:
+    # A received `sales_q3.jsonl` must not collide with this user's own `sales_q3`.
+    base = default_name(path)
+    for n in range(1, 100):
+        candidate = base if n == 1 else f"{base[: MAX_NAME_LENGTH - 4]}_{n}"
+        try:
+            return reg.add(path, name=candidate).name
+        except DuplicateDatasetError:
+            continue
+    raise DuplicateDatasetError(
+        f"Datasets named {base}, {base}_2 ... {base}_99 all exist: register {path} with "
+        "`agentforge datasets add PATH --name NAME` and pass that name."
+    )

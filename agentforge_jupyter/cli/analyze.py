@@ -9,15 +9,14 @@ import contextlib
 import signal
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from ..agent import DEFAULT_MAX_STEPS, Agent, RunLimits, validate_steps
 from ..argtypes import non_negative_int, positive_float
 from ..events import Event
 from ..export import check_export_target, write_export
-from ..sanitize import terminal_text
-from ._io import print_json, registry
+from ..sanitize import one_line, terminal_text
+from ._io import dataset_name, print_json
 
 _SHORT_TRACEBACK_LINES = 8
 _SHORT_MESSAGE_LINES = 6
@@ -65,25 +64,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _dataset_name(spec: str) -> str:
-    """A registered name as is; a path to a file is registered first (or reused)."""
-    reg = registry()
-    if spec in reg:
-        return spec
-    path = Path(spec).expanduser()
-    if path.is_file():
-        for info in reg.list():
-            if info.source == str(path.resolve()):
-                return info.name
-        return reg.add(path).name
-    reg.get(spec)  # raises the registry's clear "no dataset named ..." error
-    return spec
-
-
 def run(args: argparse.Namespace) -> int:
     # A bad --export fails now, not after the whole run.
     target = check_export_target(args.export) if args.export else None
-    dataset = _dataset_name(args.dataset)
+    dataset = dataset_name(args.dataset)
     printer = ProgressPrinter(
         sys.stderr if args.json else sys.stdout, verbose=args.verbose, repairs=args.repairs
     )
@@ -130,6 +114,12 @@ def _sigterm_as_interrupt() -> Iterator[list[int]]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _one(text: object) -> str:
+    """Model or data text that fills one printed line: a line break in it could print a line
+    that looks like AgentForge's own (a forged "run ok ...")."""
+    return one_line(terminal_text(text))
+
+
 class ProgressPrinter:
     """Turns events into terminal lines as they arrive (all text made inert for a terminal)."""
 
@@ -148,19 +138,19 @@ class ProgressPrinter:
             handler(event)
 
     def on_run_start(self, e: Event) -> None:
-        self.line(f"goal: {e['goal']}")
+        self.line(f"goal: {_one(e['goal'])}")
         dataset = e["dataset"] or {}
         name = dataset.get("name", "-") if isinstance(dataset, dict) else dataset
-        self.line(f"dataset: {name}   brain: {e['brain']} ({e['model']})")
+        self.line(f"dataset: {_one(name)}   brain: {_one(e['brain'])} ({_one(e['model'])})")
 
     def on_plan(self, e: Event) -> None:
         steps = e["plan"]["steps"]
         self.line(f"plan ({len(steps)} steps):")
         for i, step in enumerate(steps, 1):
-            self.line(f"  {i}. {step['title']}")
+            self.line(f"  {i}. {_one(step['title'])}")
 
     def on_step_start(self, e: Event) -> None:
-        self.line(f"[{e['index']}/{e['total']}] {e['step']['title']}")
+        self.line(f"[{e['index']}/{e['total']}] {_one(e['step']['title'])}")
 
     def on_lint(self, e: Event) -> None:
         if e["ok"]:
@@ -169,12 +159,12 @@ class ProgressPrinter:
         more = "; asking for a repair" if e["attempt"] < self.repairs else ""
         self.line(f"    lint rejected attempt {e['attempt']} ({codes}){more}")
         for finding in e["findings"][: None if self.verbose else 3]:
-            self.line(f"      line {finding.get('line')}: {finding.get('message')}")
+            self.line(f"      line {finding.get('line')}: {_one(finding.get('message'))}")
 
     def on_execution(self, e: Event) -> None:
         self.line(f"    ran: {e['status']} in {e['duration_s']:.2f} s")
         for note in e["notes"]:
-            self.line(f"    note: {note}")
+            self.line(f"    note: {_one(note)}")
 
     def on_repair(self, e: Event) -> None:
         self.line(f"    repair {e['attempt']}: asking the brain to fix the {e['reason']}")
@@ -201,24 +191,24 @@ class ProgressPrinter:
     def on_insight(self, e: Event) -> None:
         if e["index"] == 0:
             self.line("insights:")
-        self.line(f"  - {e['text']}")
+        self.line(f"  - {_one(e['text'])}")
 
     def on_tool_proposal(self, e: Event) -> None:
         state = "verified" if e["verified"] else f"refused: {e['problem']}"
-        self.line(f"    tool proposed: {e['name']} ({state})")
+        self.line(f"    tool proposed: {_one(e['name'])} ({_one(state)})")
 
     def on_tool_registered(self, e: Event) -> None:
-        self.line(f"    tool registered: {e['name']}@{e['version']}")
+        self.line(f"    tool registered: {_one(e['name'])}@{e['version']}")
 
     def on_limit(self, e: Event) -> None:
         self._errors.append(str(e["message"]))
-        self.line(f"limit reached: {e['message']}")
+        self.line(f"limit reached: {_one(e['message'])}")
 
     def on_run_end(self, e: Event) -> None:
         reason = str(e["reason"] or "")
         shown = reason and any(reason.strip() in message for message in self._errors)
         suffix = f": {reason}" if reason and not shown else ""
-        self.line(f"run {e['status']} in {e['duration_s']:.1f} s{suffix}")
+        self.line(f"run {e['status']} in {e['duration_s']:.1f} s{_one(suffix)}")
 
     def report_export(self, exported: Any) -> None:
         self.line(f"exported notebook: {exported.notebook}")

@@ -144,7 +144,9 @@ def list_models(args: argparse.Namespace) -> int:
     if args.json:
         print_json(models)
     else:
-        print("\n".join(models) if models else "(the endpoint lists no models)")
+        # Model ids come from the endpoint: one line each, nothing a terminal acts on.
+        lines = [one_line(terminal_text(m)) for m in models]
+        print("\n".join(lines) if lines else "(the endpoint lists no models)")
     return 0
 
 

@@ -51,14 +51,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def add_dataset(args: argparse.Namespace) -> int:
     sep = "\t" if args.sep in ("\\t", "tab", "TAB") else args.sep
-    sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
     info = registry().add(
         args.path,
         name=args.name,
         sep=sep,
         encoding=args.encoding,
         decimal=args.decimal,
-        sheet=sheet,
+        sheet=args.sheet,  # text: a sheet of that name, else digits are its number
     )
     read_as = f", read with {_options_text(info.options)}" if info.source_format else ""
     print(
@@ -95,7 +94,7 @@ def preview_dataset(args: argparse.Namespace) -> int:
     if args.json:
         print_json(frame.to_dict(orient="records"))
     else:
-        print(frame.to_string())
+        print(terminal_text(frame.to_string()))
     return 0
 
 
@@ -104,7 +103,7 @@ def profile_dataset(args: argparse.Namespace) -> int:
     if args.json:
         print_json(profile)
     else:
-        print(profile_text(profile))
+        print(terminal_text(profile_text(profile)))
     return 0
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from .._version import __version__
 from ..errors import AgentForgeError
+from ..sanitize import terminal_text
 
 PACKAGES = (
     "ipykernel",
@@ -169,13 +170,14 @@ def _print(info: dict[str, Any]) -> None:
         print(f"seccomp: NOT AVAILABLE - {detail['seccomp_problem']}")
     state = "ok" if not info["state_problems"] else "PROBLEMS"
     print(f"state directory: {info['state_dir']} ({state})")
+    # Problems and notes quote what a (possibly shared) state directory holds.
     for problem in info["state_problems"]:
-        print(f"  problem: {problem}")
+        print(f"  problem: {terminal_text(problem)}")
     for note in info["state_notes"]:
-        print(f"  note: {note}")
+        print(f"  note: {terminal_text(note)}")
     for name, version in info["packages"].items():
         print(f"  {name:15} {version or 'not installed'}")
     check = info.get("sandbox_check")
     if check is not None:
         state = "ok" if check["ok"] else f"FAILED: {check.get('error', 'unexpected output')}"
-        print(f"sandbox kernel: {state}")
+        print(f"sandbox kernel: {terminal_text(state)}")

@@ -12,6 +12,7 @@ from ..lint import has_errors, lint
 from ..sandbox import ExecutionResult, KernelSandbox
 from ..sandbox.outputs import table_to_text
 from ..sandbox.result import PNG, TABLE, TEXT
+from ..sanitize import terminal_text
 from ._io import print_json, read_source, registry
 
 
@@ -61,20 +62,19 @@ async def _execute(code: str, dataset: str | None, timeout: float) -> ExecutionR
 
 
 def _print_result(result: ExecutionResult) -> None:
-    sys.stdout.write(result.stdout)
-    sys.stderr.write(result.stderr)
+    # Everything here comes out of the sandbox: no escape sequence reaches the terminal.
+    sys.stdout.write(terminal_text(result.stdout))
+    sys.stderr.write(terminal_text(result.stderr))
     for display in result.displays:
         if display.mime == TEXT:
-            print(display.data)
+            print(terminal_text(display.data))
         elif display.mime == TABLE:
-            print(table_to_text(display.data))
+            print(terminal_text(table_to_text(display.data)))
         elif display.mime == PNG:
             print(f"[PNG image, {len(display.data) * 3 // 4} bytes]")
     if result.error:
-        print(
-            "\n".join(result.error.traceback) or f"{result.error.name}: {result.error.value}",
-            file=sys.stderr,
-        )
+        error = "\n".join(result.error.traceback) or f"{result.error.name}: {result.error.value}"
+        print(terminal_text(error), file=sys.stderr)
     for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {terminal_text(note)}", file=sys.stderr)
     print(f"[{result.status} in {result.duration_s:.2f} s]", file=sys.stderr)

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..argtypes import positive_float
 from ..notebook_runner import RunData, run_notebook_file
 from ..sanitize import terminal_text
-from ._io import registry
+from ._io import dataset_name, registry
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -20,7 +20,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("notebook", help="the .ipynb to execute")
     parser.add_argument(
-        "--dataset", help="a registered dataset: mounted read-only, loaded as df, and data_path"
+        "--dataset",
+        metavar="NAME|PATH",
+        help="a registered dataset, or a data file (registered first): mounted read-only, "
+        "loaded as df, and data_path",
     )
     parser.add_argument(
         "--timeout", type=positive_float, default=60.0, help="seconds per cell (default 60)"
@@ -37,8 +40,9 @@ def run(args: argparse.Namespace) -> int:
     data = None
     if args.dataset:
         reg = registry()
-        info = reg.get(args.dataset)
-        file = reg.path(args.dataset)
+        name = dataset_name(args.dataset)
+        info = reg.get(name)
+        file = reg.path(name)
         data = RunData(str(file.parent), file.name, info.format)
     result = run_notebook_file(source, output, data=data, timeout=args.timeout)
     where = f" ({result.isolation} isolation)" if result.isolation else ""
@@ -48,5 +52,8 @@ def run(args: argparse.Namespace) -> int:
     failure = terminal_text(result.failure)
     print(f"agentforge: cell {result.failed_cell} failed: {failure}", file=sys.stderr)
     if "No such file" in failure and not args.dataset:
-        print("  (a data file is missing: pass --dataset NAME to mount one)", file=sys.stderr)
+        print(
+            "  (a data file is missing: pass --dataset DATA_FILE or NAME to mount one)",
+            file=sys.stderr,
+        )
     return 1

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..sanitize import one_line
+from ..sanitize import one_line, terminal_text
 from ..state import STATE_DIR_ENV, StateDir
 
 
@@ -31,7 +31,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "keep what is valid and re-register the data files found",
         parents=[common],
     )
-    repair.add_argument("name", choices=["datasets", "tools", "brains"])
+    repair.add_argument(
+        "name",
+        choices=["datasets", "tools", "brains", "trust"],
+        help="trust: your own verdicts (trust.json in the config directory)",
+    )
     repair.set_defaults(func=repair_document)
     trust = sub.add_parser(
         "trust",
@@ -53,6 +57,8 @@ def show_path(args: argparse.Namespace) -> int:
 
 
 def repair_document(args: argparse.Namespace) -> int:
+    if args.name == "trust":
+        return _repair_trust()
     store = _store(args)
     kept = store.repair(args.name)
     if kept is None:
@@ -61,6 +67,22 @@ def repair_document(args: argparse.Namespace) -> int:
     print(f"{args.name}.json kept aside as {kept}; a fresh document was written")
     if args.name == "datasets":
         _reregister_datasets(store, kept)
+    return 0
+
+
+def _repair_trust() -> int:
+    # trust.json is this user's, in the config directory: its corrupt-file message sends here.
+    from ..trust import TrustStore
+
+    kept = TrustStore().document.quarantine()
+    if kept is None:
+        print("trust.json did not exist; nothing to repair")
+        return 0
+    print(
+        f"trust.json kept aside as {kept}; a fresh one was written. Your verdicts start over: "
+        "`agentforge state trust --show` lists what waits (`agentforge tools verify --all` "
+        "verifies the tools again)."
+    )
     return 0
 
 
@@ -95,7 +117,7 @@ def _reregister_datasets(store: StateDir, kept: Path) -> None:
             try:
                 name = validate_name(names.get(path.name) or path.stem)
             except AgentForgeError as exc:
-                print(f"  skipped {path.name}: {exc}")
+                print(terminal_text(f"  skipped {path.name}: {exc}"))
                 continue
             moved = Path(aside) / path.name  # add() copies into data/: never onto itself
             os.replace(path, moved)
@@ -103,9 +125,9 @@ def _reregister_datasets(store: StateDir, kept: Path) -> None:
                 registry.add(moved, name=name)
             except AgentForgeError as exc:
                 os.replace(moved, path)
-                print(f"  not re-registered {path.name}: {exc}")
+                print(terminal_text(f"  not re-registered {path.name}: {exc}"))
             else:
-                print(f"  re-registered {name} ({path.name})")
+                print(terminal_text(f"  re-registered {name} ({path.name})"))
     with contextlib.suppress(AgentForgeError):
         registry.ensure_sample()
 
@@ -153,5 +175,7 @@ def _verify_tools(tools: Any, names: list[str]) -> int:
             print(f"verified {ref}: {report.examples_run} example(s) passed")
         else:
             failed += 1
-            print(f"FAILED {ref} ({report.stage}); it stays inactive:\n{report.describe()}")
+            # The report quotes what the tool's examples printed in the sandbox.
+            print(terminal_text(f"FAILED {ref} ({report.stage}); it stays inactive:"))
+            print(terminal_text(report.describe()))
     return 1 if failed else 0

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..argtypes import positive_int
+from ..sanitize import terminal_text
 from ._io import print_json
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def _as_json(tool: Any) -> dict[str, Any]:
 
 def _report_problems(registry: ToolRegistry, problems: list[str] | None = None) -> None:
     for problem in registry.problems() if problems is None else problems:
-        print(f"agentforge: warning: {problem}", file=sys.stderr)
+        print(f"agentforge: warning: {terminal_text(problem)}", file=sys.stderr)
 
 
 def list_tools(args: argparse.Namespace) -> int:
@@ -129,7 +130,7 @@ def verify_tools(args: argparse.Namespace) -> int:
         else:
             failed += 1
             print(f"FAILED {ref} ({report.stage} check); not offered to runs:")
-            print(report.describe())
+            print(terminal_text(report.describe()))  # quotes what the examples printed
     if not reports:
         print("nothing to verify")
     return 1 if failed else 0

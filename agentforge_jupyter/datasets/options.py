@@ -82,7 +82,10 @@ def _is_utf8(encoding: str | None) -> bool:
 
 
 def sniff_options(path: Path, fmt: str, given: ReadOptions) -> ReadOptions:
-    """Fill in the separator and decimal mark of a CSV/TSV file from its first lines."""
+    """Fill in the separator and decimal mark of a CSV/TSV file from its first lines; resolve
+    an Excel sheet given as text."""
+    if fmt == "excel":
+        return _resolve_sheet(path, given)
     if fmt not in DEFAULT_SEP:
         return given
     text = _head_text(path, given.encoding)
@@ -94,6 +97,20 @@ def sniff_options(path: Path, fmt: str, given: ReadOptions) -> ReadOptions:
     if options.decimal is None and options.sep != ",":
         options = replace(options, decimal=_sniff_decimal(text, options.sep or ","))
     return options
+
+
+def _resolve_sheet(path: Path, given: ReadOptions) -> ReadOptions:
+    """Text names a sheet when the workbook has one of that name (year sheets: "2024"); else
+    digits are a 0-based number. Front ends cannot tell the two apart, so they pass text."""
+    sheet = given.sheet
+    if not (isinstance(sheet, str) and sheet.isdigit()):
+        return given
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            names = book.sheet_names
+    except Exception:  # not a workbook, no openpyxl: the reader says what to do
+        return given
+    return given if sheet in names else replace(given, sheet=int(sheet))
 
 
 def _head_text(path: Path, encoding: str | None) -> str | None:

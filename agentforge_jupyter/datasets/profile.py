@@ -218,7 +218,7 @@ def profile_text(profile: dict[str, Any]) -> str:
 
 
 def _column_line(column: dict[str, Any]) -> str:
-    parts = [f"- {column['name']}: {column['dtype']}, {column['kind']}"]
+    parts = [f"- {_shown(column['name'])}: {column['dtype']}, {column['kind']}"]
     kind = column["kind"]
     if kind == "numeric" and "min" in column:
         parts.append(
@@ -230,9 +230,9 @@ def _column_line(column: dict[str, Any]) -> str:
     if column["nulls"]:
         parts.append(f"{column['nulls']} nulls ({column['null_fraction']:.1%})")
     if column.get("top"):
-        parts.append("top: " + ", ".join(f"{v} ({c})" for v, c in column["top"]))
+        parts.append("top: " + ", ".join(f"{_shown(v)} ({c})" for v, c in column["top"]))
     elif column.get("examples") and kind in ("text", "categorical", "boolean"):
-        parts.append("e.g. " + ", ".join(column["examples"][:3]))
+        parts.append("e.g. " + ", ".join(_shown(v) for v in column["examples"][:3]))
     if column.get("mixed_types"):
         examples = ", ".join(repr(v) for v in column.get("non_numeric_examples", []))
         parts.append(
@@ -242,3 +242,10 @@ def _column_line(column: dict[str, Any]) -> str:
     if column.get("note") and not column.get("mixed_types"):
         parts.append(column["note"])
     return "; ".join(parts)
+
+
+def _shown(value: Any) -> str:
+    """A name or value as is, or as a Python literal when it holds a line break or another
+    character that does not print (one column per line, and the exact name to write in code)."""
+    text = str(value)
+    return text if text.isprintable() else repr(text)

@@ -43,6 +43,14 @@ def _sniff(path: Path, fmt: str, encoding: str | None = None) -> None:
         raise _unreadable(path, fmt, "the file is empty", "Add a file with data in it.")
     if fmt in _TEXT_FORMATS:
         if b"\x00" in head and not (encoding or "").lower().startswith("utf-16"):
+            if _looks_utf16(head):
+                raise _unreadable(
+                    path,
+                    fmt,
+                    "it is UTF-16 text",
+                    "Give its encoding: `agentforge datasets add PATH --encoding utf-16`, "
+                    "encoding='utf-16' in Python.",
+                )
             actual = _binary_kind(head)
             raise _unreadable(
                 path,
@@ -71,6 +79,15 @@ def _sniff(path: Path, fmt: str, encoding: str | None = None) -> None:
             )
         if not head.startswith(b"PK"):
             raise _unreadable(path, fmt, "it is not an .xlsx workbook (not a zip archive)")
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """A UTF-16 byte-order mark, or text whose every other byte is NUL (ASCII in UTF-16)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = head[:2048]
+    even, odd = sample[0::2], sample[1::2]
+    return len(sample) >= 4 and (even.count(0) > 0.9 * len(even) or odd.count(0) > 0.9 * len(odd))
 
 
 def _binary_kind(head: bytes) -> str:

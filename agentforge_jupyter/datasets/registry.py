@@ -17,6 +17,7 @@ from pyarrow.lib import ArrowException
 
 from ..errors import DatasetError, StateError
 from ..state import StateDir
+from ..state.files import not_writable_error
 from .model import (
     _ADD_HINT,
     DEFAULT_SAMPLE_ROWS,
@@ -201,9 +202,11 @@ class DatasetRegistry:
                 self._check_free(name, data["items"])
                 os.replace(tmp, dest)
                 data["items"][name] = info.to_dict()
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+            if isinstance(exc, OSError) and exc.filename != str(src):
+                raise not_writable_error(dest, exc) from exc  # a read-only or full state dir
             raise
         return info
 

@@ -9,12 +9,19 @@ import time
 from ..agent import Run, StepRecord
 from ..sanitize import markdown_text, one_line
 
-__all__ = ["insights_markdown", "plan_markdown", "step_markdown", "title_markdown"]
+__all__ = [
+    "earlier_markdown",
+    "insights_markdown",
+    "plan_markdown",
+    "step_markdown",
+    "title_markdown",
+]
 
 RUN_ADVICE = (
     "Received this notebook from someone else? Its code runs with your rights in a plain "
     "kernel. Run it in AgentForge's sandbox first: `agentforge run NOTEBOOK.ipynb "
-    "--dataset NAME --output executed.ipynb`."
+    "--dataset DATA_FILE --output executed.ipynb` (the data file beside it, or the name of a "
+    "registered dataset)."
 )
 
 
@@ -81,3 +88,22 @@ def step_markdown(record: StepRecord, blocked: list[str]) -> str:
 
 def insights_markdown(text: str) -> str:
     return "## Insights\n\n" + markdown_text(text)
+
+
+def earlier_markdown(runs: list[Run], other_data: int) -> str:
+    """The heading of the earlier runs' steps a follow-up run needs."""
+    lines = [
+        "## Earlier in this session",
+        "",
+        "This run followed others in the same AgentForge session and uses what their code left "
+        "in the kernel, so their successful steps run first:",
+        "",
+        *(f"- {_inline(r.goal)} (run {_inline(r.run_id)})" for r in runs),
+    ]
+    if other_data:
+        lines += [
+            "",
+            f"{other_data} earlier run(s) of the session on other data are not included; if a "
+            "step below fails on a missing name, it came from one of them.",
+        ]
+    return "\n".join(lines)

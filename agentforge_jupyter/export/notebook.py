@@ -10,6 +10,7 @@ with a lint error is written commented out with its findings, and listed in
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,16 @@ from ..agent import Run, StepRecord
 from ..errors import AgentForgeError
 from .code import DataSource, GatedPiece, data_location, gate, parameters_code, setup_code
 from .code import tool_pieces as _tool_pieces
-from .markdown import insights_markdown, iso, plan_markdown, step_markdown, title_markdown
+from .markdown import (
+    earlier_markdown,
+    insights_markdown,
+    iso,
+    plan_markdown,
+    step_markdown,
+    title_markdown,
+)
 from .outputs import outputs_for
+from .session import EarlierRuns, earlier_runs
 
 __all__ = ["ExportError", "provenance", "run_to_notebook"]
 
@@ -57,8 +66,15 @@ def run_to_notebook(
     if source is not None:
         builder.code(gate("parameters", parameters_code(source)), tags=["parameters"])
     builder.code(gate("setup", setup_code(source)))
-    for piece in _tool_pieces(run):
+    earlier = earlier_runs(run)
+    with_earlier = dataclasses.replace(
+        run,
+        steps=[s for r in earlier.runs for s in r.steps if s.status == "ok"] + run.steps,
+        tools=[t for r in earlier.runs for t in r.tools] + run.tools,
+    )
+    for piece in _tool_pieces(with_earlier):  # the tools this run's and the earlier steps use
         builder.code(piece)
+    builder.earlier(earlier)
     for record in run.steps:
         builder.step(record)
     if run.insights_text:
@@ -90,6 +106,19 @@ class _Builder:
         if tags:
             metadata["tags"] = list(tags)
         return self._add(piece, metadata, executed=True)
+
+    def earlier(self, earlier: EarlierRuns) -> None:
+        """The successful steps of the session's earlier runs, whose variables this run uses."""
+        if not earlier.runs and not earlier.other_data:
+            return
+        self.markdown(earlier_markdown(earlier.runs, earlier.other_data))
+        for other in earlier.runs:
+            for record in other.steps:
+                if record.status != "ok" or not record.code:
+                    continue
+                piece = gate("earlier", record.code.rstrip("\n"))
+                meta = {"role": "earlier", "run_id": other.run_id, "earlier_step": record.step.id}
+                self._add(piece, {"agentforge": meta}, executed=True)
 
     def step(self, record: StepRecord) -> None:
         piece = gate("step", record.code.rstrip("\n")) if record.code else None

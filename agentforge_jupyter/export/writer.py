@@ -8,17 +8,21 @@ target must end in `.ipynb`.
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import os
 import re
 import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import nbformat
 
 from ..agent import Run
+from ..state.files import new_file_mode
 from .notebook import ExportError, run_to_notebook
 
 __all__ = ["ExportResult", "ExportTarget", "check_export_target", "export_notebook", "write_export"]
@@ -100,7 +104,7 @@ def write_export(
     data: Path | None = None
     if target.directory is not None:
         target.directory.mkdir(parents=True, exist_ok=True)
-        notebook_path = target.directory / f"{_slug(run.goal)}-{run.run_id[:8]}.ipynb"
+        notebook_path = target.directory / f"{_slug(run.goal)}-{_run_tag(run)}.ipynb"
         data = _copy_data(run, target.directory, dataset_path)
         dataset_path = data if data is not None else dataset_path
     else:
@@ -111,8 +115,8 @@ def write_export(
         run, dataset_path=dataset_path, dataset_format=dataset_format, notebook_path=notebook_path
     )
     nbformat.validate(notebook)
-    tmp = notebook_path.with_name(f".{notebook_path.name}.tmp")
-    nbformat.write(notebook, str(tmp))
+    with _fresh_temporary(notebook_path) as (handle, tmp):
+        nbformat.write(notebook, handle)
     tmp.replace(notebook_path)
     return ExportResult(notebook_path, data, list(notebook.metadata["agentforge"]["blocked_cells"]))
 
@@ -131,12 +135,32 @@ def _copy_data(run: Run, directory: Path, override: str | os.PathLike[str] | Non
     copy = directory / name
     if copy.exists() and not filecmp.cmp(copy, source_path, shallow=False):
         # Another export's data of the same name: keep it, and name this copy after the run.
-        copy = directory / f"{Path(name).stem}-{run.run_id[:8]}{Path(name).suffix}"
+        copy = directory / f"{Path(name).stem}-{_run_tag(run)}{Path(name).suffix}"
     if not copy.exists():
-        tmp = directory / f".{copy.name}.tmp"
-        shutil.copyfile(source_path, tmp)
+        with _fresh_temporary(copy) as (handle, tmp), open(source_path, "rb") as original:
+            shutil.copyfileobj(original, handle.buffer)
         tmp.replace(copy)
     return copy
+
+
+@contextlib.contextmanager
+def _fresh_temporary(target: Path) -> Iterator[tuple[TextIO, Path]]:
+    """A new file beside `target` under an unpredictable name, created exclusively (a link
+    planted in a shared folder is never written through); removed if writing fails."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(name)
+    try:
+        os.fchmod(fd, new_file_mode())  # mkstemp's 0600 would keep a shared folder's readers out
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yield handle, tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _run_tag(run: Run) -> str:
+    # The whole id: its first part is the date, so a prefix made two runs of a day collide.
+    return _UNSAFE_NAME.sub("_", run.run_id).strip("._") or "run"
 
 
 def _slug(text: str) -> str:

@@ -102,9 +102,6 @@ def _list(reg: DatasetRegistry, args: argparse.Namespace) -> list[Any]:
 
 def _add(reg: DatasetRegistry, args: argparse.Namespace) -> Any:
     options = {k: getattr(args, k) for k in ("sep", "decimal", "encoding", "sheet")}
-    sheet = options["sheet"]
-    if sheet is not None and sheet.isdigit():
-        options["sheet"] = int(sheet)
     info = reg.add(os.path.expanduser(args.path), name=args.name, **options)
     text = f"{info.rows} rows x {len(info.columns)} columns"
     display(HTML(message_html("added", name=info.name, text=text)))

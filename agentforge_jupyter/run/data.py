@@ -79,7 +79,14 @@ class DataSource:
 
         assert run.run_dir is not None
         path = run.run_dir / INPUT_FRAME_FILE
-        parquet_ready(self.dataset).to_parquet(path)
+        ready = parquet_ready(self.dataset)
+        _check_unique_names(ready)
+        import pyarrow as pa
+
+        try:
+            ready.to_parquet(path)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            raise _unstorable_column(ready) from exc  # pyarrow's message names no fix
         return DatasetRef(
             name="dataframe",
             path=str(path),
@@ -125,3 +132,36 @@ class DataSource:
         profile["variable"] = self.variable
         self._profile = (data, profile)
         return dict(profile)
+
+
+def _check_unique_names(frame: pd.DataFrame) -> None:
+    """Parquet, which carries a DataFrame into the sandbox, needs unique column names."""
+    names = list(frame.columns)
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        shown = ", ".join(repr(n) for n in duplicates[:5])
+        raise RunFailed(
+            "dataset",
+            f"The DataFrame has duplicate column names: {shown} (compared as text). Parquet, "
+            "which carries it into the sandbox, needs unique names: rename them first, e.g. "
+            "frame.columns = [...] or frame.add_suffix(...).",
+        )
+
+
+def _unstorable_column(frame: pd.DataFrame) -> RunFailed:
+    """What to change when Parquet cannot store the frame: the first column it refuses (a
+    type it has none for, such as complex numbers)."""
+    import pyarrow as pa
+
+    for position, name in enumerate(frame.columns):
+        series = frame.iloc[:, position]
+        try:
+            pa.array(series, from_pandas=True)
+        except (pa.ArrowException, TypeError, ValueError):
+            return RunFailed(
+                "dataset",
+                f"The DataFrame's column {name!r} ({series.dtype}) has a type Parquet, which "
+                "carries the data into the sandbox, cannot store: convert it first (e.g. "
+                ".astype(str), or real and imaginary parts as two columns).",
+            )
+    return RunFailed("dataset", "The DataFrame cannot be stored as Parquet for the sandbox.")

@@ -20,7 +20,7 @@ from pathlib import Path
 from agentforge_jupyter.errors import StateError
 
 from .document import Document
-from .files import DIR_MODE, checked_dir, child_path
+from .files import DIR_MODE, checked_dir, child_path, not_writable_error
 from .locking import DEFAULT_LOCK_TIMEOUT_S
 from .paths import STATE_DIR_ENV, state_dir
 
@@ -66,7 +66,10 @@ class StateDir:
         try:
             st = os.stat(self.root)
         except FileNotFoundError:
-            self.root.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+            try:
+                self.root.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+            except OSError as exc:
+                raise not_writable_error(self.root, exc) from exc
             return self.root
         if not stat.S_ISDIR(st.st_mode):
             raise StateError(

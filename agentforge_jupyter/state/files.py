@@ -26,6 +26,8 @@ __all__ = [
     "checked_dir",
     "child_path",
     "fsync_dir",
+    "new_file_mode",
+    "not_writable_error",
     "open_nofollow",
     "read_bytes_nofollow",
 ]
@@ -90,16 +92,29 @@ def checked_dir(path: Path, *, mode: int = DIR_MODE, create: bool = True) -> Pat
     except FileNotFoundError:
         if not create:
             return path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(path, mode)
-            os.chmod(path, mode)  # whatever the umask
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(path, mode)
+                os.chmod(path, mode)  # whatever the umask
+        except OSError as exc:
+            raise not_writable_error(path, exc) from exc
         st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
         raise _link_error(path)
     if not stat.S_ISDIR(st.st_mode):
         raise UnsafeStateError(f"{path} should be a directory but is not; move it away.")
     return path
+
+
+def not_writable_error(path: Path, exc: OSError) -> StateError:
+    """What to say when AgentForge cannot write ``path`` in a state directory (a read-only
+    mount, a full disk, permissions)."""
+    return StateError(
+        f"Cannot write {path}: {exc.strerror or exc}. AgentForge writes dataset copies and run "
+        "logs in its state directory: make it writable (or free space), or point "
+        "AGENTFORGE_STATE_DIR at a directory you can write."
+    )
 
 
 def child_path(parent: Path, name: str) -> Path:
@@ -135,6 +150,20 @@ def fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def new_file_mode() -> int:
+    """The mode an ordinary new file gets (0666 less the umask), for files written for the user
+    outside the state directory (exports, executed notebooks). The umask is read, not set:
+    os.umask() would change it for every thread for a moment."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
 
 
 def write_all(fd: int, data: bytes) -> None:

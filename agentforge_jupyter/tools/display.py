@@ -52,6 +52,8 @@ def describe_tool(tool: Tool, versions: Sequence[Tool] = ()) -> str:
         if v.get("passed")
         else f"last check failed: {v.get('stage', '?')}"
     )
+    if tool.trust_label == "unverified":
+        checked = f"not on this machine (the stored record says: {checked})"
     lines = [
         f"{tool.ref}  [{tool.trust_label}]",
         f"signature:  {tool.signature}",
@@ -61,6 +63,7 @@ def describe_tool(tool: Tool, versions: Sequence[Tool] = ()) -> str:
         f"verified:   {checked}",
     ]
     if versions:
-        lines.append("versions:   " + ", ".join(f"@{t.version} {t.status}" for t in versions))
+        # The status here, not the stored one (a record from elsewhere says "verified").
+        lines.append("versions:   " + ", ".join(f"@{t.version} {t.trust_label}" for t in versions))
     lines += ["", tool.source.rstrip()]
     return terminal_text("\n".join(lines))

@@ -161,6 +161,7 @@ def test_remove(registry: BrainRegistry) -> None:
         ({"api_key_env": SECRET}, "NAME of an environment variable"),
         ({"api_key_env": "rpa_ABCDEF0123456789"}, "not the key itself"),
         ({"api_key_env": "hf_ABCDEF0123456789"}, "not the key itself"),
+        ({"model": "sk-abcdefghijklmnopqrstuvwxyz123456"}, "looks like an API key"),
         ({"api_key_env": "MY KEY"}, "NAME of an environment variable"),
         ({"base_url": "https://user:pw@host/v1"}, "must not contain credentials"),
         ({"base_url": "https://host/v1?api_key=abc"}, "must not contain credentials"),

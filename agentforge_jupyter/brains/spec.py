@@ -110,6 +110,7 @@ class BrainSpec:
         spec.base_url = spec.base_url.rstrip("/") if spec.base_url else None
         _check_numbers(spec)
         _check_key_variable(spec)
+        _check_model_is_not_a_key(spec)
         if kind == "openai":
             _check_openai(spec)
         elif kind == "runpod":
@@ -176,6 +177,17 @@ def _check_key_variable(spec: BrainSpec) -> None:
             f"Brain {spec.name!r}: api_key_env must be the NAME of an environment variable "
             "(such as OPENAI_API_KEY), not the key itself; keys are never stored. Export the "
             "key in that variable and pass its name."
+        )
+
+
+def _check_model_is_not_a_key(spec: BrainSpec) -> None:
+    """brains.json is shared and never holds keys: a model "name" that is a key is refused."""
+    model = spec.model or ""
+    if _KEY_PREFIX_RE.match(model) and len(model) >= 20 and not re.search(r"[/:.]", model):
+        raise BrainConfigError(
+            f"Brain {spec.name!r}: the model looks like an API key ({model[:4]}...), and keys are "
+            "never stored. Give the model's name (see `agentforge brains models NAME`), and pass "
+            "the key's variable name with --api-key-env."
         )
 
 

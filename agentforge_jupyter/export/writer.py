@@ -8,21 +8,19 @@ target must end in `.ipynb`.
 
 from __future__ import annotations
 
-import contextlib
 import filecmp
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import nbformat
 
 from ..agent import Run
-from ..state.files import new_file_mode
+from ..state.files import atomic_write_bytes, new_file_mode
 from .notebook import ExportError, run_to_notebook
 
 __all__ = ["ExportResult", "ExportTarget", "check_export_target", "export_notebook", "write_export"]
@@ -115,9 +113,9 @@ def write_export(
         run, dataset_path=dataset_path, dataset_format=dataset_format, notebook_path=notebook_path
     )
     nbformat.validate(notebook)
-    with _fresh_temporary(notebook_path) as (handle, tmp):
-        nbformat.write(notebook, handle)
-    tmp.replace(notebook_path)
+    # As `agentforge run` writes its notebook: exclusively, never through a planted link.
+    written = nbformat.writes(notebook).encode("utf-8")
+    atomic_write_bytes(notebook_path, written, durable=False, mode=new_file_mode())
     return ExportResult(notebook_path, data, list(notebook.metadata["agentforge"]["blocked_cells"]))
 
 
@@ -137,22 +135,21 @@ def _copy_data(run: Run, directory: Path, override: str | os.PathLike[str] | Non
         # Another export's data of the same name: keep it, and name this copy after the run.
         copy = directory / f"{Path(name).stem}-{_run_tag(run)}{Path(name).suffix}"
     if not copy.exists():
-        with _fresh_temporary(copy) as (handle, tmp), open(source_path, "rb") as original:
-            shutil.copyfileobj(original, handle.buffer)
-        tmp.replace(copy)
+        _copy_exclusively(source_path, copy)
     return copy
 
 
-@contextlib.contextmanager
-def _fresh_temporary(target: Path) -> Iterator[tuple[TextIO, Path]]:
-    """A new file beside `target` under an unpredictable name, created exclusively (a link
-    planted in a shared folder is never written through); removed if writing fails."""
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+def _copy_exclusively(source: Path, copy: Path) -> None:
+    """Stream `source` (data files can be large) into a new file beside `copy` under an
+    unpredictable name, created exclusively (a link planted in a shared folder is never written
+    through), then rename it into place; the temporary file is removed if anything fails."""
+    fd, name = tempfile.mkstemp(prefix=f".{copy.name}.", suffix=".tmp", dir=copy.parent)
     tmp = Path(name)
     try:
         os.fchmod(fd, new_file_mode())  # mkstemp's 0600 would keep a shared folder's readers out
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            yield handle, tmp
+        with os.fdopen(fd, "wb") as handle, source.open("rb") as original:
+            shutil.copyfileobj(original, handle)
+        tmp.replace(copy)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

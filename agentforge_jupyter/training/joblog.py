@@ -137,8 +137,8 @@ class JobLog:
             self._next_seq = 0
         records, self._offset = self.tail(self._offset)
         for record in records:
-            seq = record.get("seq") if isinstance(record, dict) else None
-            if isinstance(seq, int) and not isinstance(seq, bool):
+            seq = _seq_of(record)
+            if seq is not None:
                 self._next_seq = max(self._next_seq, seq + 1)
         return self._next_seq
 
@@ -216,11 +216,18 @@ def _after(records: list[Any], after_seq: int) -> list[dict[str, Any]]:
     e.g. a line another program wrote there, is not an event)."""
     found = []
     for record in records:
-        seq = record.get("seq") if isinstance(record, dict) else None
-        if isinstance(seq, int) and seq > after_seq:
+        seq = _seq_of(record)
+        if seq is not None and seq > after_seq:
             found.append(record)
             after_seq = seq
     return found
+
+
+def _seq_of(record: Any) -> int | None:
+    """A log record's ``seq``; None for anything that is not an event (not an object, or no
+    integer ``seq``: a line another program wrote there)."""
+    seq = record.get("seq") if isinstance(record, dict) else None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
 
 
 def apply_event(job: dict[str, Any], event: dict[str, Any]) -> None:

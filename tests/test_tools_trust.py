@@ -179,13 +179,19 @@ def test_starter_tools_are_installed_on_first_use_and_removal_sticks(tmp_path: P
     assert "top_n" not in {t["name"] for t in again}
 
 
-def test_a_changed_copy_of_a_starter_tool_is_not_trusted(tmp_path: Path) -> None:
+def _state_with_a_changed_starter_tool(tmp_path: Path) -> StateDir:
+    """A state directory whose stored copy of the starter tool `top_n` differs by one space."""
     store = StateDir(tmp_path / "state")
     ToolRegistry.opened(store)
     data = json.loads(store.tools_json.read_text())
     record = data["items"]["top_n"]["versions"][0]
     record["source"] = record["source"].replace("largest first", "largest  first")
     store.tools_json.write_text(json.dumps(data))
+    return store
+
+
+def test_a_changed_copy_of_a_starter_tool_is_not_trusted(tmp_path: Path) -> None:
+    store = _state_with_a_changed_starter_tool(tmp_path)
     registry = ToolRegistry(store)
     assert not registry.get("top_n").verified_here
     assert "top_n" not in [t.name for t in registry.active()]
@@ -194,12 +200,7 @@ def test_a_changed_copy_of_a_starter_tool_is_not_trusted(tmp_path: Path) -> None
 def test_tools_show_lists_every_version_with_its_status_here(tmp_path: Path) -> None:
     """`tools show` headed a changed starter tool `[unverified]` but listed its versions from the
     stored record ("versions: @1 verified"), contradicting itself on the one thing to check."""
-    store = StateDir(tmp_path / "state")
-    ToolRegistry.opened(store)
-    data = json.loads(store.tools_json.read_text())
-    record = data["items"]["top_n"]["versions"][0]
-    record["source"] = record["source"].replace("largest first", "largest  first")
-    store.tools_json.write_text(json.dumps(data))
+    store = _state_with_a_changed_starter_tool(tmp_path)
     shown = cli("tools", "show", "top_n", state=store.root)
     assert shown.returncode == 0, shown.stderr
     assert "top_n@1  [unverified]" in shown.stdout
